@@ -1,0 +1,178 @@
+//! The command line. Parsing never exits on its own: `--help` and `--version` print to
+//! stdout and exit 3, and a usage error is one `UNKNOWN` line, exit 3, as monitoring
+//! plugins do (clap's exit 2 on stderr would read as CRITICAL in Icinga).
+
+use std::ffi::OsString;
+
+use clap::{ArgAction, Parser, ValueEnum};
+
+use crate::model::Format;
+use crate::policy::{self, Level, Mapping, Threshold};
+use crate::report;
+
+const STATES: &str = "\
+States (ExportStatus: this pool -> its backup pool; ImportStatus: backup pool -> this pool):
+  export FinalState      OK        nothing left to back up
+  export SteadyState     OK        all changes fit in one batch, no backlog
+  export NonSteadyState  WARNING   a backlog is building
+  export NotInitialized  OK only when the pool is known not to host the active CMS,
+                         else WARNING (tell the plugin with --cms-master-pool)
+  export ErrorState      CRITICAL  failed to back up new changes
+  import NormalState     OK        import working
+  import ErrorState      CRITICAL  failed to import new changes
+  any other value        UNKNOWN   (a number: PowerShell 5.1 wrote an enum as a number)
+  collection Error       --on-error (CRITICAL)
+  data age               -w / -c Nagios ranges in seconds, from CollectedAt or the file's time
+
+Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for --help, --version, usage errors).
+
+Examples:
+  check_csbackup -f C:\\ProgramData\\check_csbackup\\pool01.json
+  check_csbackup -f status.json --cms-master-pool pool02.contoso.com --max-output 1023
+  check_csbackup -f modules.json --pool pool01.contoso.com -w 600 -c 1800 -v";
+
+/// The input format: detected by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Auto,
+    Json,
+}
+
+impl FormatArg {
+    pub fn format(self) -> Option<Format> {
+        match self {
+            FormatArg::Auto => None,
+            FormatArg::Json => Some(Format::Json),
+        }
+    }
+}
+
+/// check_csbackup: is the Skype for Business Server Backup Service replicating between
+/// paired pools?
+#[derive(Debug, Parser)]
+#[command(
+    name = "check_csbackup",
+    version,
+    about = "Monitoring plugin: is the Skype for Business Server Backup Service replicating between paired pools?",
+    long_about = "Monitoring plugin (Icinga, Nagios, NRPE, NSClient++) that reads the status document \
+Get-CsBackupServiceStatus produced (JSON, as written by ConvertTo-Json or by a scheduled collector) \
+and reports whether the Backup Service replicates between paired pools.",
+    after_help = STATES,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Status document; '-' reads standard input
+    #[arg(short = 'f', long, value_name = "PATH")]
+    pub file: Option<String>,
+
+    /// Format of the status document
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = FormatArg::Auto)]
+    pub format: FormatArg,
+
+    /// Evaluate only this pool (repeatable); names the pool when the document does not
+    #[arg(short = 'p', long = "pool", value_name = "FQDN", value_parser = parse_fqdn)]
+    pub pools: Vec<String>,
+
+    /// Pool hosting the active Central Management Store (overrides the document's ActiveMasterFqdn)
+    #[arg(long, value_name = "FQDN", value_parser = parse_fqdn)]
+    pub cms_master_pool: Option<String>,
+
+    /// Backup module that must be present, e.g. ConfServices.DataConf (repeatable)
+    #[arg(long = "module", value_name = "NAME")]
+    pub modules: Vec<String>,
+
+    /// Backup module to leave out (repeatable)
+    #[arg(long = "ignore-module", value_name = "NAME")]
+    pub ignore_modules: Vec<String>,
+
+    /// Override a mapping, e.g. export:NonSteadyState=critical (repeatable; LEVEL is ok|warning|critical|unknown)
+    #[arg(long = "map", value_name = "[export:|import:]STATUS=LEVEL", value_parser = parse_mapping)]
+    pub maps: Vec<Mapping>,
+
+    /// Level when the document reports a collection Error
+    #[arg(long, value_name = "LEVEL", default_value = "critical", value_parser = policy::parse_level)]
+    pub on_error: Level,
+
+    /// Nagios range on the data's age in seconds
+    #[arg(short = 'w', long, value_name = "RANGE", default_value = "900", allow_hyphen_values = true, value_parser = parse_threshold)]
+    pub warning: Threshold,
+
+    /// Nagios range on the data's age in seconds
+    #[arg(short = 'c', long, value_name = "RANGE", default_value = "3600", allow_hyphen_values = true, value_parser = parse_threshold)]
+    pub critical: Threshold,
+
+    /// Whole-run limit in seconds; on expiry UNKNOWN, saying at which stage
+    #[arg(short = 't', long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub timeout: u64,
+
+    /// Refuse larger documents before reading them whole
+    #[arg(long, value_name = "BYTES", default_value_t = 16_777_216, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_input: u64,
+
+    /// Shorten long output so the whole output fits in BYTES (1023 for NRPE v2 and NSClient++); the status line and perfdata survive
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(128..))]
+    pub max_output: Option<u64>,
+
+    /// More output: -v every module, -vv where each decision came from, -vvv every property
+    #[arg(short = 'v', long, action = ArgAction::Count)]
+    pub verbose: u8,
+}
+
+fn parse_threshold(text: &str) -> Result<Threshold, String> {
+    text.parse()
+}
+
+fn parse_mapping(text: &str) -> Result<Mapping, String> {
+    text.parse()
+}
+
+/// A pool FQDN: letters, digits, `-` and `.`, 1 to 253 characters.
+pub fn parse_fqdn(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    let valid = (1..=253).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && !name.starts_with(['-', '.']);
+    if valid {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "'{}' is not a host name: use letters, digits, '-' and '.', 1 to 253 characters, e.g. pool01.contoso.com",
+            crate::model::clip(text, 60)
+        ))
+    }
+}
+
+/// Parses the command line, or returns the exit code and output to end with.
+pub fn parse<I, T>(args: I) -> Result<Cli, (i32, String)>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args).map_err(|e| {
+        use clap::error::ErrorKind;
+        match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => (3, e.to_string()),
+            _ => (3, report::unknown(&usage_message(&e))),
+        }
+    })?;
+    if cli.file.is_none() {
+        return Err((
+            3,
+            report::unknown("usage: --file is required: give the status document's path, or '-' for standard input; see --help"),
+        ));
+    }
+    Ok(cli)
+}
+
+/// Clap's message in one line: the first line, without its `error:` prefix.
+fn usage_message(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments");
+    let first = first.trim().trim_start_matches("error:").trim();
+    format!("usage: {first}; see --help")
+}

@@ -1,0 +1,226 @@
+//! The status document as plain data: pools, their backup modules and the statuses the
+//! Backup Service reported, plus what a collector added around them.
+//!
+//! Every reader in `input/` produces these types and nothing downstream knows which
+//! format the data came from. Values stay as the document gave them (a status that is a
+//! number stays a number) so that `policy` can say precisely what it could not interpret.
+
+use std::fmt;
+
+/// One direction of replication that a backup module reports on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// This pool → its backup pool (`ExportStatus`).
+    Export,
+    /// The backup pool → this pool (`ImportStatus`).
+    Import,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Export => "export",
+            Direction::Import => "import",
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The values `Get-CsBackupServiceStatus` documents for `ExportStatus`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportStatus {
+    FinalState,
+    SteadyState,
+    NonSteadyState,
+    NotInitialized,
+    ErrorState,
+}
+
+/// The values `Get-CsBackupServiceStatus` documents for `ImportStatus`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportStatus {
+    NormalState,
+    ErrorState,
+}
+
+impl ExportStatus {
+    pub const ALL: [ExportStatus; 5] = [
+        ExportStatus::FinalState,
+        ExportStatus::SteadyState,
+        ExportStatus::NonSteadyState,
+        ExportStatus::NotInitialized,
+        ExportStatus::ErrorState,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ExportStatus::FinalState => "FinalState",
+            ExportStatus::SteadyState => "SteadyState",
+            ExportStatus::NonSteadyState => "NonSteadyState",
+            ExportStatus::NotInitialized => "NotInitialized",
+            ExportStatus::ErrorState => "ErrorState",
+        }
+    }
+
+    /// The documented value whose name this is, compared case-insensitively.
+    pub fn from_name(name: &str) -> Option<ExportStatus> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+impl ImportStatus {
+    pub const ALL: [ImportStatus; 2] = [ImportStatus::NormalState, ImportStatus::ErrorState];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ImportStatus::NormalState => "NormalState",
+            ImportStatus::ErrorState => "ErrorState",
+        }
+    }
+
+    /// The documented value whose name this is, compared case-insensitively.
+    pub fn from_name(name: &str) -> Option<ImportStatus> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// A status as the document gave it, before any interpretation.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Reported {
+    /// A name, trimmed (`"SteadyState"`, or a value nobody documented).
+    Name(String),
+    /// A number: Windows PowerShell 5.1 writes enums this way in `ConvertTo-Json`,
+    /// and their numeric values are not published, so it is never guessed into a name.
+    Number(String),
+    /// The property is absent or null.
+    #[default]
+    Missing,
+    /// Present with a type a status cannot have (an object, a list, a boolean); the text
+    /// says what it was.
+    Malformed(String),
+    /// Present but cut short by the text view (`NonSteadySt...`).
+    Truncated(String),
+}
+
+/// One backup module of a pool (`$status.BackupModules`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Module {
+    /// `Identity` (else `ModuleName`, else `Name`), e.g. `ConfServices.DataConf`.
+    pub name: String,
+    pub export: Reported,
+    pub import: Reported,
+    /// Every other property, name and compact value, for `-vvv`.
+    pub other: Vec<(String, String)>,
+}
+
+/// A `BackupModules` element that is not a module object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DamagedModule {
+    /// A string where an object belongs: `ConvertTo-Json` cut the depth and wrote the
+    /// type name instead of the module.
+    DepthCut(String),
+    /// Anything else (a number, a list, null); the text says what it was.
+    NotAnObject(String),
+}
+
+/// What the document says about the `BackupModules` of a pool.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Modules {
+    /// No `BackupModules` property, or `null`.
+    #[default]
+    Absent,
+    /// The modules, and the elements that could not be read as modules.
+    Listed {
+        modules: Vec<Module>,
+        damaged: Vec<DamagedModule>,
+    },
+    /// A string instead of a list: `ConvertTo-Json` cut the depth above the modules.
+    DepthCut(String),
+}
+
+/// When the data was collected, as the document gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CollectedAt {
+    /// Seconds and nanoseconds since the Unix epoch (UTC).
+    At(jiff::Timestamp),
+    /// Present but unreadable: the raw text.
+    Unreadable(String),
+}
+
+/// One `Get-CsBackupServiceStatus` result, with whatever a collector added to it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Pool {
+    /// `PoolFqdn` when the document names it.
+    pub fqdn: Option<String>,
+    pub modules: Modules,
+    pub overall_export: Option<Reported>,
+    pub overall_import: Option<Reported>,
+    /// `ActiveMasterFqdn`: `Some("")` means the collector found the CMS unavailable.
+    pub active_master_fqdn: Option<String>,
+    pub collected_at: Option<CollectedAt>,
+    pub computer_name: Option<String>,
+    pub collector_version: Option<String>,
+    /// The collector's `Error`: collection failed, modules may be absent.
+    pub error: Option<String>,
+    /// Every other top-level property, for `-vvv`.
+    pub other: Vec<(String, String)>,
+}
+
+/// The format a document was read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Clixml,
+    Text,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "JSON",
+            Format::Clixml => "CLIXML",
+            Format::Text => "PowerShell text",
+        }
+    }
+}
+
+/// A whole status document: one or more pools, and how it was read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub pools: Vec<Pool>,
+    pub format: Format,
+    /// The text encoding found, e.g. `UTF-16LE with BOM`.
+    pub encoding: String,
+    /// Where the data came from, for messages: a path, or `standard input`.
+    pub source: String,
+    /// The file's modification time: the data's age when no `CollectedAt` says better.
+    pub modified: Option<jiff::Timestamp>,
+}
+
+/// At most `max` characters of `text`, with `...` where it was cut.
+pub fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clips_on_character_boundaries() {
+        assert_eq!(clip("äöü", 2), "äö...");
+        assert_eq!(clip("abc", 3), "abc");
+    }
+}

@@ -1,0 +1,349 @@
+//! Presentation: an [`Evaluation`] → plugin output, as the Monitoring Plugins guidelines
+//! and Icinga read it. Nothing here re-reads input or decides a level.
+//!
+//! The first line is `CSBACKUP <STATE> - <summary> | <perfdata>`; long output follows,
+//! one line per finding, each opened by `[STATE]` (which Icinga Web shows as a badge).
+//! Text from the document is cleaned of `|` and control characters, perfdata labels of
+//! quotes and `=`, so no document can break the output's grammar.
+
+use crate::policy::{Evaluation, Finding, Level, PoolVerdict, Subject};
+
+/// The name every output line starts with.
+pub const PLUGIN: &str = "CSBACKUP";
+
+/// How much to say, and how many bytes at most.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub verbosity: u8,
+    pub max_output: Option<usize>,
+}
+
+/// The one-line output of a check that could not run: usage errors, unreadable input,
+/// timeouts, internal errors.
+pub fn unknown(message: &str) -> String {
+    format!("{PLUGIN} UNKNOWN - {}\n", clean(message))
+}
+
+/// The whole plugin output for an evaluation, and the state to exit with.
+pub fn render(evaluation: &Evaluation, options: &Options) -> (Level, String) {
+    let state = evaluation.level();
+    let summary = summary(evaluation, state);
+    let perfdata = perfdata(evaluation);
+    let lines = long_output(evaluation, options.verbosity);
+    let text = match options.max_output {
+        Some(max) => fit(state, &summary, perfdata, lines, max),
+        None => assemble(state, &summary, &perfdata, &lines, None),
+    };
+    (state, text)
+}
+
+fn summary(evaluation: &Evaluation, state: Level) -> String {
+    if state == Level::Ok {
+        let modules: usize = evaluation.pools.iter().map(|p| p.counts.modules).sum();
+        let oldest = evaluation
+            .pools
+            .iter()
+            .filter_map(|p| p.age.as_ref())
+            .map(|a| a.seconds)
+            .max();
+        let age = oldest
+            .map(|s| format!(", data {} old", crate::policy::duration(s)))
+            .unwrap_or_default();
+        return match evaluation.pools.as_slice() {
+            [pool] => format!("{}: all {modules} backup modules OK{age}", pool.name),
+            pools => format!(
+                "{} pools, all {modules} backup modules OK{age}",
+                pools.len()
+            ),
+        };
+    }
+    let problems: Vec<(Option<&str>, &Finding)> = evaluation
+        .all_findings()
+        .filter(|(_, f)| f.level != Level::Ok)
+        .collect();
+    let worst = problems
+        .iter()
+        .find(|(_, f)| f.level == state)
+        .or(problems.first());
+    let Some((pool, finding)) = worst else {
+        return "no finding".into();
+    };
+    let more = match problems.len() - 1 {
+        0 => String::new(),
+        1 => "; 1 more problem".into(),
+        n => format!("; {n} more problems"),
+    };
+    match pool {
+        Some(pool) => format!("{pool}: {}{more}", finding.text),
+        None => format!("{}{more}", finding.text),
+    }
+}
+
+fn long_output(evaluation: &Evaluation, verbosity: u8) -> Vec<String> {
+    let mut lines = Vec::new();
+    if verbosity == 0 {
+        for (pool, finding) in evaluation
+            .all_findings()
+            .filter(|(_, f)| f.level != Level::Ok)
+        {
+            lines.push(finding_line(pool, finding));
+        }
+        return lines;
+    }
+    for pool in &evaluation.pools {
+        pool_lines(pool, verbosity, &mut lines);
+    }
+    for finding in &evaluation.findings {
+        lines.push(finding_line(None, finding));
+    }
+    if verbosity >= 2 {
+        lines.extend(evaluation.notes.iter().cloned());
+    }
+    lines
+}
+
+fn pool_lines(pool: &PoolVerdict, verbosity: u8, lines: &mut Vec<String>) {
+    let name = &pool.name;
+    for module in &pool.modules {
+        let status = |s: &crate::policy::StatusVerdict| match s.level {
+            Level::Ok => format!("{} (OK)", s.shown),
+            level => format!("{} ({level}: {})", s.shown, s.reason),
+        };
+        lines.push(format!(
+            "[{}] {name}: {} export {}, import {}",
+            module.level(),
+            module.name,
+            status(&module.export),
+            status(&module.import)
+        ));
+        if verbosity >= 3 {
+            lines.extend(module.other.iter().map(|(k, v)| format!("    {k}: {v}")));
+        }
+    }
+    for finding in pool
+        .findings
+        .iter()
+        .filter(|f| f.subject != Subject::Status)
+    {
+        lines.push(finding_line(Some(name), finding));
+    }
+    if verbosity >= 2 {
+        lines.extend(pool.notes.iter().map(|n| format!("{name}: {n}")));
+    }
+    if verbosity >= 3 {
+        lines.extend(pool.other.iter().map(|(k, v)| format!("{name}: {k}: {v}")));
+    }
+}
+
+fn finding_line(pool: Option<&str>, finding: &Finding) -> String {
+    match pool {
+        Some(pool) => format!("[{}] {pool}: {}", finding.level, finding.text),
+        None => format!("[{}] {}", finding.level, finding.text),
+    }
+}
+
+/// One performance data item: `'label'=value[UOM];[warn];[crit];[min];[max]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Perf {
+    pub label: String,
+    pub value: i64,
+    pub uom: &'static str,
+    pub warn: String,
+    pub crit: String,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+}
+
+impl Perf {
+    fn count(label: String, value: usize, max: usize) -> Perf {
+        Perf {
+            label,
+            value: value as i64,
+            uom: "",
+            warn: String::new(),
+            crit: String::new(),
+            min: Some(0),
+            max: Some(max as i64),
+        }
+    }
+
+    /// The item as the Monitoring Plugins grammar wants it, trailing empty fields left off.
+    pub fn render(&self) -> String {
+        let fields = [
+            format!("{}{}", self.value, self.uom),
+            self.warn.clone(),
+            self.crit.clone(),
+            self.min.map(|m| m.to_string()).unwrap_or_default(),
+            self.max.map(|m| m.to_string()).unwrap_or_default(),
+        ];
+        let used = fields.iter().rposition(|f| !f.is_empty()).unwrap_or(0);
+        format!("{}={}", quote_label(&self.label), fields[..=used].join(";"))
+    }
+}
+
+/// A label as perfdata allows it: never `'` or `=`, quoted unless plain word characters.
+pub fn quote_label(label: &str) -> String {
+    let safe: String = label
+        .chars()
+        .map(|c| {
+            if c == '\'' || c == '=' || c.is_control() || c == '|' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if !safe.is_empty() && safe.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        safe
+    } else {
+        format!("'{safe}'")
+    }
+}
+
+fn perfdata(evaluation: &Evaluation) -> Vec<Perf> {
+    let prefixed = evaluation.pools.len() > 1;
+    let mut perf = Vec::new();
+    for pool in &evaluation.pools {
+        let label = |name: &str| {
+            if prefixed {
+                format!("{}_{name}", pool_label(&pool.name))
+            } else {
+                name.to_owned()
+            }
+        };
+        let c = pool.counts;
+        perf.push(Perf {
+            max: None,
+            ..Perf::count(label("modules"), c.modules, 0)
+        });
+        for (name, value) in [
+            ("ok", c.ok),
+            ("warning", c.warning),
+            ("critical", c.critical),
+            ("unknown", c.unknown),
+            ("export_nonsteady", c.export_nonsteady),
+            ("export_error", c.export_error),
+            ("import_error", c.import_error),
+        ] {
+            perf.push(Perf::count(label(name), value, c.modules));
+        }
+        if let Some(age) = &pool.age {
+            perf.push(Perf {
+                label: label("age"),
+                value: age.seconds,
+                uom: "s",
+                warn: age.warning.clone(),
+                crit: age.critical.clone(),
+                min: Some(0),
+                max: None,
+            });
+        }
+    }
+    perf
+}
+
+/// A pool FQDN as a label prefix: anything but letters, digits, `.`, `-` becomes `_`.
+fn pool_label(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Text fit for plugin output: no `|` (it starts perfdata), no control characters.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '|' => '/',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+fn assemble(
+    state: Level,
+    summary: &str,
+    perfdata: &[Perf],
+    lines: &[String],
+    marker: Option<String>,
+) -> String {
+    let mut out = first_line(state, summary, perfdata);
+    for line in lines.iter().chain(marker.iter()) {
+        out.push_str(&clean(line));
+        out.push('\n');
+    }
+    out
+}
+
+fn first_line(state: Level, summary: &str, perfdata: &[Perf]) -> String {
+    let mut line = format!("{PLUGIN} {state} - {}", clean(summary));
+    if !perfdata.is_empty() {
+        line.push_str(" | ");
+        line.push_str(
+            &perfdata
+                .iter()
+                .map(Perf::render)
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+    }
+    line.push('\n');
+    line
+}
+
+/// Shortens the output to at most `max` bytes: long output goes first (with a marker
+/// saying how much), then the summary's tail; the state and perfdata stay whole, but for
+/// trailing perfdata items when even they alone would not fit.
+fn fit(
+    state: Level,
+    summary: &str,
+    mut perfdata: Vec<Perf>,
+    lines: Vec<String>,
+    max: usize,
+) -> String {
+    let mut summary = clean(summary);
+    loop {
+        let first = first_line(state, &summary, &perfdata);
+        if first.len() <= max {
+            break;
+        }
+        let excess = first.len() - max;
+        let room = summary.len().saturating_sub(excess + 3);
+        if room >= 20 {
+            let mut cut = room;
+            while !summary.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            summary = format!("{}...", &summary[..cut]);
+        } else if perfdata.pop().is_none() {
+            // Only a tiny --max-output gets here; the CLI refuses those.
+            let line = first_line(state, "", &[]);
+            return line[..line.len().min(max)].to_owned();
+        }
+    }
+    let full = assemble(state, &summary, &perfdata, &lines, None);
+    if full.len() <= max {
+        return full;
+    }
+    let mut kept = lines.len();
+    loop {
+        let marker = format!(
+            "... {} more lines left out (--max-output {max})",
+            lines.len() - kept
+        );
+        let out = assemble(state, &summary, &perfdata, &lines[..kept], Some(marker));
+        if out.len() <= max || kept == 0 {
+            if out.len() <= max {
+                return out;
+            }
+            return first_line(state, &summary, &perfdata);
+        }
+        kept -= 1;
+    }
+}
