@@ -845,3 +845,206 @@ impl fmt::Display for Finding {
         write!(f, "[{}] {}", self.level, self.text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Format;
+
+    fn now() -> Timestamp {
+        "2026-11-28T12:00:00Z".parse().unwrap()
+    }
+
+    fn module(name: &str, export: &str, import: &str) -> Module {
+        Module {
+            name: name.into(),
+            export: Reported::Name(export.into()),
+            import: Reported::Name(import.into()),
+            other: vec![],
+        }
+    }
+
+    fn document(pools: Vec<Pool>) -> Document {
+        Document {
+            pools,
+            format: Format::Json,
+            encoding: "UTF-8".into(),
+            source: "test".into(),
+            modified: None,
+        }
+    }
+
+    fn pool(fqdn: &str, modules: Vec<Module>) -> Pool {
+        Pool {
+            fqdn: Some(fqdn.into()),
+            modules: Modules::Listed {
+                modules,
+                damaged: vec![],
+            },
+            ..Pool::default()
+        }
+    }
+
+    fn level_of(export: &str, import: &str, settings: &Settings) -> Level {
+        let doc = document(vec![pool("p", vec![module("M", export, import)])]);
+        evaluate(&doc, settings, now()).level()
+    }
+
+    #[test]
+    fn the_seed_table_gives_the_default_levels() {
+        let not_master = Settings {
+            cms_master_pool: Some("other".into()),
+            ..Settings::default()
+        };
+        let cases = [
+            ("FinalState", "NormalState", Level::Ok),
+            ("SteadyState", "NormalState", Level::Ok),
+            ("NonSteadyState", "NormalState", Level::Warning),
+            ("NotInitialized", "NormalState", Level::Ok),
+            ("ErrorState", "NormalState", Level::Critical),
+            ("SteadyState", "ErrorState", Level::Critical),
+            ("Bogus", "NormalState", Level::Unknown),
+            ("SteadyState", "Bogus", Level::Unknown),
+        ];
+        for (export, import, level) in cases {
+            assert_eq!(
+                level_of(export, import, &not_master),
+                level,
+                "{export}/{import}"
+            );
+        }
+    }
+
+    #[test]
+    fn not_initialized_is_ok_only_off_the_cms_master() {
+        let with = |master: Option<&str>| Settings {
+            cms_master_pool: master.map(String::from),
+            ..Settings::default()
+        };
+        assert_eq!(
+            level_of("NotInitialized", "NormalState", &with(Some("P."))),
+            Level::Warning
+        );
+        assert_eq!(
+            level_of("NotInitialized", "NormalState", &with(None)),
+            Level::Warning
+        );
+        assert_eq!(
+            level_of("NotInitialized", "NormalState", &with(Some("q"))),
+            Level::Ok
+        );
+    }
+
+    #[test]
+    fn unreadable_statuses_are_unknown() {
+        for reported in [
+            Reported::Number("2".into()),
+            Reported::Missing,
+            Reported::Malformed("a list".into()),
+            Reported::Truncated("NonSteadySt...".into()),
+        ] {
+            let mut m = module("M", "SteadyState", "NormalState");
+            m.export = reported.clone();
+            let doc = document(vec![pool("p", vec![m])]);
+            assert_eq!(
+                evaluate(&doc, &Settings::default(), now()).level(),
+                Level::Unknown,
+                "{reported:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn mappings_override_and_the_last_wins() {
+        let settings = Settings {
+            mappings: vec![
+                "export:ErrorState=warning".parse().unwrap(),
+                "import:ErrorState=ok".parse().unwrap(),
+            ],
+            ..Settings::default()
+        };
+        assert_eq!(
+            level_of("ErrorState", "NormalState", &settings),
+            Level::Warning
+        );
+        assert_eq!(level_of("SteadyState", "ErrorState", &settings), Level::Ok);
+        assert!("=ok".parse::<Mapping>().is_err());
+        assert!("A=ok=1".parse::<Mapping>().is_err());
+    }
+
+    #[test]
+    fn age_uses_collected_at_then_the_file_time() {
+        let mut p = pool("p", vec![module("M", "SteadyState", "NormalState")]);
+        p.collected_at = Some(CollectedAt::At("2026-11-28T11:00:00Z".parse().unwrap()));
+        let mut doc = document(vec![p]);
+        let eval = evaluate(&doc, &Settings::default(), now());
+        assert_eq!(eval.pools[0].age.as_ref().map(|a| a.seconds), Some(3600));
+        assert_eq!(
+            eval.level(),
+            Level::Warning,
+            "3600 s is inside 0:3600 but outside 0:900"
+        );
+        doc.pools[0].collected_at = None;
+        doc.modified = Some("2026-11-28T11:59:00Z".parse().unwrap());
+        let eval = evaluate(&doc, &Settings::default(), now());
+        assert_eq!(eval.pools[0].age.as_ref().map(|a| a.seconds), Some(60));
+        assert_eq!(eval.level(), Level::Ok);
+        doc.modified = None;
+        assert_eq!(
+            evaluate(&doc, &Settings::default(), now()).pools[0].age,
+            None
+        );
+    }
+
+    #[test]
+    fn thresholds_take_nagios_ranges_only() {
+        for good in ["900", "10:", "~:10", "@10:20", "0:0", "1.5:2.5"] {
+            assert!(good.parse::<Threshold>().is_ok(), "{good}");
+        }
+        for bad in ["", "abc", "inf", "NaN", "20:10", "1e3"] {
+            assert!(bad.parse::<Threshold>().is_err(), "{bad}");
+        }
+        let inside: Threshold = "@10:20".parse().unwrap();
+        assert!(inside.alerts(15.0) && !inside.alerts(25.0));
+    }
+
+    #[test]
+    fn fqdns_compare_like_dns() {
+        assert!(same_fqdn("Pool01.Contoso.com.", "pool01.contoso.com"));
+        assert!(!same_fqdn("pool01.contoso.com", "pool01.contoso.co"));
+    }
+
+    #[test]
+    fn counts_group_modules_by_their_worst_status() {
+        let doc = document(vec![pool(
+            "p",
+            vec![
+                module("A", "NonSteadyState", "ErrorState"),
+                module("B", "ErrorState", "NormalState"),
+                module("C", "SteadyState", "NormalState"),
+            ],
+        )]);
+        let counts = evaluate(&doc, &Settings::default(), now()).pools[0].counts;
+        assert_eq!(
+            counts,
+            Counts {
+                modules: 3,
+                ok: 1,
+                warning: 0,
+                critical: 2,
+                unknown: 0,
+                export_nonsteady: 1,
+                export_error: 1,
+                import_error: 1,
+            }
+        );
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(42), "42 s");
+        assert_eq!(duration(720), "12 min");
+        assert_eq!(duration(3 * 3600 + 300), "3 h 5 min");
+        assert_eq!(duration(2 * 86400 + 4 * 3600), "2 d 4 h");
+    }
+}

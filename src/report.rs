@@ -193,7 +193,9 @@ pub fn quote_label(label: &str) -> String {
             }
         })
         .collect();
-    if !safe.is_empty() && safe.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    if safe.is_empty() {
+        "_".into()
+    } else if safe.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         safe
     } else {
         format!("'{safe}'")
@@ -345,5 +347,157 @@ fn fit(
             return first_line(state, &summary, &perfdata);
         }
         kept -= 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Age, Counts, ModuleVerdict, StatusVerdict};
+
+    fn status(shown: &str, level: Level) -> StatusVerdict {
+        StatusVerdict {
+            shown: shown.into(),
+            level,
+            reason: "why".into(),
+        }
+    }
+
+    fn evaluation(names: &[&str], findings: Vec<Finding>, lines: usize) -> Evaluation {
+        let pools = names
+            .iter()
+            .map(|name| PoolVerdict {
+                name: name.to_string(),
+                modules: (0..lines)
+                    .map(|i| ModuleVerdict {
+                        name: format!("Module{i}"),
+                        export: status("SteadyState", Level::Ok),
+                        import: status("NormalState", Level::Ok),
+                        other: vec![],
+                    })
+                    .collect(),
+                findings: findings.clone(),
+                counts: Counts {
+                    modules: lines,
+                    ok: lines,
+                    ..Counts::default()
+                },
+                age: Some(Age {
+                    seconds: 42,
+                    warning: "900".into(),
+                    critical: "@10:20".into(),
+                }),
+                notes: vec![],
+                other: vec![],
+            })
+            .collect();
+        Evaluation {
+            pools,
+            findings: vec![],
+            notes: vec![],
+        }
+    }
+
+    #[test]
+    fn an_ok_evaluation_is_one_line_with_perfdata() {
+        let (level, text) = render(&evaluation(&["p1"], vec![], 3), &Options::default());
+        assert_eq!(level, Level::Ok);
+        assert_eq!(
+            text,
+            "CSBACKUP OK - p1: all 3 backup modules OK, data 42 s old | modules=3;;;0 ok=3;;;0;3 \
+             warning=0;;;0;3 critical=0;;;0;3 unknown=0;;;0;3 export_nonsteady=0;;;0;3 \
+             export_error=0;;;0;3 import_error=0;;;0;3 age=42s;900;@10:20;0\n"
+        );
+    }
+
+    #[test]
+    fn the_summary_names_the_worst_finding_and_counts_the_rest() {
+        let findings = vec![
+            Finding {
+                level: Level::Warning,
+                subject: Subject::Status,
+                text: "A export NonSteadyState".into(),
+            },
+            Finding {
+                level: Level::Critical,
+                subject: Subject::Pool,
+                text: "collection failed: x | y".into(),
+            },
+        ];
+        let (level, text) = render(&evaluation(&["p1"], findings, 1), &Options::default());
+        assert_eq!(level, Level::Critical);
+        let first = text.lines().next().unwrap();
+        assert!(
+            first
+                .starts_with("CSBACKUP CRITICAL - p1: collection failed: x / y; 1 more problem | "),
+            "{first}"
+        );
+        assert_eq!(
+            text.lines().nth(1),
+            Some("[WARNING] p1: A export NonSteadyState")
+        );
+    }
+
+    #[test]
+    fn several_pools_prefix_their_labels() {
+        let (_, text) = render(
+            &evaluation(&["a.contoso.com", "b x"], vec![], 1),
+            &Options::default(),
+        );
+        assert!(text.contains(" 'a.contoso.com_modules'=1;;;0 "), "{text}");
+        assert!(text.contains(" b_x_age=42s;900;@10:20;0"), "{text}");
+    }
+
+    #[test]
+    fn labels_never_carry_quotes_or_equals() {
+        assert_eq!(quote_label("ok"), "ok");
+        assert_eq!(quote_label("a b"), "'a b'");
+        assert_eq!(quote_label("it's=1"), "it_s_1");
+        assert_eq!(quote_label("x'y z"), "'x_y z'");
+        assert_eq!(quote_label(""), "_");
+    }
+
+    #[test]
+    fn max_output_cuts_long_output_first_then_the_summary() {
+        let eval = evaluation(&["p1"], vec![], 50);
+        let full = render(
+            &eval,
+            &Options {
+                verbosity: 1,
+                max_output: None,
+            },
+        )
+        .1;
+        let perf = full
+            .lines()
+            .next()
+            .unwrap()
+            .split(" | ")
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        for max in [2000, 600, 400] {
+            let text = render(
+                &eval,
+                &Options {
+                    verbosity: 1,
+                    max_output: Some(max),
+                },
+            )
+            .1;
+            assert!(text.len() <= max, "{} > {max}", text.len());
+            assert!(text.lines().next().unwrap().ends_with(&perf));
+            assert!(text.lines().last().unwrap().contains("more lines left out"));
+        }
+        let tiny = render(
+            &eval,
+            &Options {
+                verbosity: 1,
+                max_output: Some(200),
+            },
+        )
+        .1;
+        assert!(tiny.len() <= 200, "{tiny}");
+        assert!(tiny.starts_with("CSBACKUP OK - "));
     }
 }

@@ -27,8 +27,13 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
         [0xEF, 0xBB, 0xBF, rest @ ..] => utf8(rest, "UTF-8 with BOM")?,
         [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes, "UTF-16LE with BOM")?,
         [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes, "UTF-16BE with BOM")?,
-        [a, 0, ..] if *a != 0 => utf16(bytes, u16::from_le_bytes, "UTF-16LE without BOM")?,
-        [0, b, ..] if *b != 0 => utf16(bytes, u16::from_be_bytes, "UTF-16BE without BOM")?,
+        // Without a BOM, UTF-16 shows as ASCII with every other byte zero.
+        [a, 0, b, 0, ..] if a.is_ascii_graphic() && (b.is_ascii() && *b != 0) => {
+            utf16(bytes, u16::from_le_bytes, "UTF-16LE without BOM")?
+        }
+        [0, a, 0, b, ..] if a.is_ascii_graphic() && (b.is_ascii() && *b != 0) => {
+            utf16(bytes, u16::from_be_bytes, "UTF-16BE without BOM")?
+        }
         _ => utf8(bytes, "UTF-8")?,
     };
     if let Some(at) = decoded.text.find('\0') {
@@ -47,6 +52,11 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
 }
 
 fn utf8(bytes: &[u8], encoding: &'static str) -> Result<Decoded, String> {
+    if let Some(at) = bytes.iter().position(|b| *b == 0) {
+        return Err(format!(
+            "binary data, not a status document (a NUL byte at offset {at})"
+        ));
+    }
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok(Decoded {
             text: text.to_owned(),

@@ -16,7 +16,7 @@ pub fn read(source: &str) -> Result<Vec<Pool>, String> {
         let hint = if e.is_eof() {
             "the document ends too early: was it cut short while being written?"
         } else {
-            "is this the output of Get-CsBackupServiceStatus | ConvertTo-Json -Depth 5?"
+            "is this the output of Get-CsBackupServiceStatus piped to ConvertTo-Json -Depth 5?"
         };
         format!("not valid JSON ({e}); {hint}")
     })?;
@@ -28,12 +28,12 @@ pub fn read(source: &str) -> Result<Vec<Pool>, String> {
         }
         Value::Object(map) => Err(format!(
             "a JSON object that is not a Backup Service status (properties: {}); expected \
-             the output of Get-CsBackupServiceStatus | ConvertTo-Json -Depth 5",
+             the output of Get-CsBackupServiceStatus piped to ConvertTo-Json -Depth 5",
             property_list(&map)
         )),
         other => Err(format!(
             "{}, not a Backup Service status object; expected the output of \
-             Get-CsBackupServiceStatus | ConvertTo-Json -Depth 5",
+             Get-CsBackupServiceStatus piped to ConvertTo-Json -Depth 5",
             describe(&other)
         )),
     }
@@ -106,13 +106,8 @@ const STATUS_KEYS: [&str; 7] = [
     "collectedat",
     "activemasterfqdn",
 ];
-const MODULE_KEYS: [&str; 5] = [
-    "identity",
-    "exportstatus",
-    "importstatus",
-    "modulename",
-    "name",
-];
+// `ModuleName` and `Name` name a module only beside a status: alone they say nothing.
+const MODULE_KEYS: [&str; 3] = ["identity", "exportstatus", "importstatus"];
 
 fn is_status_object(map: &Map<String, Value>) -> bool {
     STATUS_KEYS.iter().any(|k| has(map, k))
@@ -146,7 +141,9 @@ fn read_pool(map: Map<String, Value>) -> Pool {
             "backupmodules" if pool.modules == Modules::Absent => {
                 pool.modules = read_modules(value)
             }
-            "poolfqdn" if pool.fqdn.is_none() => pool.fqdn = string(&value),
+            "poolfqdn" if pool.fqdn.is_none() => {
+                pool.fqdn = string(&value).filter(|f| !f.is_empty())
+            }
             "overallexportstatus" if pool.overall_export.is_none() => {
                 pool.overall_export = Some(status(&value))
             }

@@ -122,7 +122,7 @@ pub fn parse(bytes: Bytes, format: Option<Format>) -> Result<Document, Error> {
     let pools = match format {
         Format::Json => json::read(&decoded.text),
         Format::Clixml | Format::Text => Err(format!(
-            "{} documents cannot be read yet: export with Get-CsBackupServiceStatus | ConvertTo-Json -Depth 5",
+            "{} documents cannot be read yet: export with Get-CsBackupServiceStatus piped to ConvertTo-Json -Depth 5",
             format.as_str()
         )),
     }
@@ -139,7 +139,7 @@ pub fn parse(bytes: Bytes, format: Option<Format>) -> Result<Document, Error> {
 /// The format of a document, from its first characters.
 fn detect(text: &str) -> Format {
     match text.trim_start().chars().next() {
-        Some('{') | Some('[') => Format::Json,
+        Some('{' | '[' | '"' | '-' | '0'..='9') => Format::Json,
         Some('<') => Format::Clixml,
         _ => Format::Text,
     }

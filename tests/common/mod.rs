@@ -1,0 +1,198 @@
+//! Running the real binary the way a monitoring daemon does, and reading its output.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_check_csbackup");
+
+/// What one run of the plugin printed, and how it ended.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn first_line(&self) -> &str {
+        self.stdout.lines().next().unwrap_or("")
+    }
+
+    /// The first line's text, without perfdata.
+    pub fn summary(&self) -> &str {
+        self.first_line().split(" | ").next().unwrap_or("")
+    }
+
+    pub fn perfdata(&self) -> &str {
+        self.first_line()
+            .split_once(" | ")
+            .map(|(_, p)| p)
+            .unwrap_or("")
+    }
+
+    /// The value of one perfdata item, by label.
+    pub fn perf(&self, label: &str) -> Option<String> {
+        perf_items(self.perfdata())
+            .into_iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, v)| v.split(';').next().unwrap_or("").to_owned())
+    }
+
+    pub fn assert(&self, code: i32, fragment: &str) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code; output:\n{}{}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stdout.contains(fragment),
+            "expected {fragment:?} in output:\n{}",
+            self.stdout
+        );
+        self
+    }
+}
+
+/// Runs the plugin with arguments and optional standard input.
+pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the plugin starts");
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        // The plugin may stop reading early (a refused size); that is not an error here.
+        let _ = pipe.write_all(input);
+    }
+    let out = child.wait_with_output().expect("the plugin ends");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs the plugin on a JSON text given on standard input.
+pub fn check_json(json: &str, args: &[&str]) -> Run {
+    let mut all = vec!["--file", "-"];
+    all.extend_from_slice(args);
+    run(&all, Some(json.as_bytes()))
+}
+
+/// A fresh file with these bytes in a temporary folder (kept alive by the returned dir).
+pub fn file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).expect("the file is written");
+    (dir, path)
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+pub fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+}
+
+/// A copy of an example, freshly modified, so the age check sees new data.
+pub fn fresh_example(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let bytes = std::fs::read(example(name)).expect("the example exists");
+    file(name, &bytes)
+}
+
+/// One status object as the cmdlet's JSON: modules as (identity, export, import).
+pub fn status_json(pool: Option<&str>, modules: &[(&str, &str, &str)], extra: &str) -> String {
+    let modules: Vec<String> = modules
+        .iter()
+        .map(|(id, e, i)| {
+            format!(r#"{{"Identity":"{id}","ExportStatus":"{e}","ImportStatus":"{i}"}}"#)
+        })
+        .collect();
+    let pool = pool
+        .map(|p| format!(r#""PoolFqdn":"{p}","#))
+        .unwrap_or_default();
+    format!(
+        r#"{{{pool}{extra}"BackupModules":[{}]}}"#,
+        modules.join(",")
+    )
+}
+
+/// Splits perfdata into (label, rest) by the Monitoring Plugins grammar, panicking on
+/// anything that breaks it: `'label'=value[UOM];[warn];[crit];[min];[max]`.
+pub fn perf_items(perfdata: &str) -> Vec<(String, String)> {
+    let mut items = Vec::new();
+    let mut rest = perfdata.trim();
+    while !rest.is_empty() {
+        let (label, after) = if let Some(quoted) = rest.strip_prefix('\'') {
+            let end = quoted.find('\'').expect("a closing quote");
+            (&quoted[..end], &quoted[end + 1..])
+        } else {
+            let end = rest.find('=').expect("an '=' after the label");
+            (&rest[..end], &rest[end..])
+        };
+        assert!(!label.is_empty(), "empty label in {perfdata}");
+        assert!(
+            !label.contains('=') && !label.contains('\''),
+            "bad label {label}"
+        );
+        if !rest.starts_with('\'') {
+            assert!(!label.contains(' '), "unquoted label with a space: {label}");
+        }
+        let after = after.strip_prefix('=').expect("'=' after the label");
+        let end = after.find(' ').unwrap_or(after.len());
+        let value = &after[..end];
+        check_value(value, perfdata);
+        items.push((label.to_owned(), value.to_owned()));
+        rest = after[end..].trim_start();
+    }
+    items
+}
+
+fn check_value(value: &str, perfdata: &str) {
+    let fields: Vec<&str> = value.split(';').collect();
+    assert!(fields.len() <= 5, "too many fields in {value} ({perfdata})");
+    let number = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+            && s.parse::<f64>().is_ok_and(f64::is_finite)
+    };
+    let first = fields[0];
+    let digits = first.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '%');
+    assert!(
+        number(digits),
+        "value {first:?} is not a number ({perfdata})"
+    );
+    let uom = &first[digits.len()..];
+    assert!(
+        ["", "s", "ms", "us", "%", "B", "KB", "MB", "TB", "c"].contains(&uom),
+        "unit {uom:?} ({perfdata})"
+    );
+    for threshold in fields.iter().skip(1).take(2) {
+        let ok = threshold.is_empty()
+            || threshold
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | ':' | '~' | '@'));
+        assert!(ok, "threshold {threshold:?} ({perfdata})");
+    }
+    for bound in fields.iter().skip(3) {
+        assert!(
+            bound.is_empty() || number(bound),
+            "min/max {bound:?} ({perfdata})"
+        );
+    }
+}
