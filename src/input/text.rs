@@ -247,7 +247,8 @@ fn pool(records: Vec<Record>) -> Result<Pool, String> {
     if let (true, Some(summary)) = (modules.is_empty(), summary) {
         return Err(format!(
             "the text shows BackupModules only as a summary ('{}'), without the statuses: print the \
-             modules with $s.BackupModules | Format-List, or export with ConvertTo-Json -Depth 5 or Export-Clixml",
+             modules themselves ($s.BackupModules, as a table or piped to Format-List), or export \
+             with ConvertTo-Json -Depth 5 or Export-Clixml",
             clip(&summary, 80)
         ));
     }
@@ -453,7 +454,10 @@ CentralMgmt.CMSMaster      NotInitialized NormalState\r
     fn refuses_a_module_summary() {
         let err = read("PoolFqdn      : pool01.contoso.com\nBackupModules : {UserServices.PresenceFocus, ConfServices.DataConf...}\n").unwrap_err();
         assert!(err.contains("only as a summary"), "{err}");
-        assert!(err.contains("$s.BackupModules | Format-List"), "{err}");
+        assert!(
+            err.contains("$s.BackupModules, as a table or piped to Format-List"),
+            "{err}"
+        );
         let table = "PoolFqdn           BackupModules\n--------           -------------\npool01.contoso.com {A, B}\n";
         assert!(read(table).unwrap_err().contains("only as a summary"));
     }
