@@ -26,8 +26,8 @@ use crate::model::{clip, Pool};
 const MAX_NODES: u32 = 250_000;
 /// A status is a pool → its module list → a module → an enum: a handful of levels.
 const MAX_DEPTH: usize = 64;
-/// How many values the whole document may turn into, `<Ref>` copies included.
-const MAX_VALUES: usize = 100_000;
+/// How many values `<Ref>`s may copy: a status document refers back to a few enums.
+const MAX_COPIED: usize = 20_000;
 
 /// Reads a CLIXML status document into its pools.
 pub fn read(source: &str) -> Result<Vec<Pool>, String> {
@@ -40,8 +40,8 @@ pub fn read(source: &str) -> Result<Vec<Pool>, String> {
     let root = document.root_element();
     if root.tag_name().name() != "Objs" {
         return Err(format!(
-            "an XML document whose root is <{}>, not <Objs>: expected the output of \
-             Get-CsBackupServiceStatus | Export-Clixml",
+            "an XML document whose root is <{}>, not <Objs>: expected what \
+             Export-Clixml writes for Get-CsBackupServiceStatus",
             clip(root.tag_name().name(), 40)
         ));
     }
@@ -63,7 +63,7 @@ fn xml_error(e: roxmltree::Error) -> String {
              refused; export one pool per file with Export-Clixml"
         ),
         e => format!(
-            "not well-formed XML ({e}); is this the output of Get-CsBackupServiceStatus | Export-Clixml?"
+            "not well-formed XML ({e}); is this what Export-Clixml wrote for Get-CsBackupServiceStatus?"
         ),
     }
 }
@@ -104,7 +104,7 @@ fn pools(values: Vec<Value>) -> Result<Vec<Pool>, String> {
         .map_or_else(String::new, describe);
     Err(format!(
         "{} top-level objects, {statuses} of them Backup Service statuses; the first other is {stray}: \
-         expected the output of Get-CsBackupServiceStatus | Export-Clixml",
+         expected what Export-Clixml writes for Get-CsBackupServiceStatus",
         values.len()
     ))
 }
@@ -137,9 +137,11 @@ struct Graph<'a, 'input> {
     type_names: HashMap<&'a str, Vec<String>>,
     /// The `RefId`s of the objects being converted, to spot a reference to an enclosing one.
     open: Vec<&'a str>,
-    values: usize,
-    bytes: usize,
-    max_bytes: usize,
+    /// How many `<Ref>`s are being followed: what is converted meanwhile is a copy.
+    following: usize,
+    copied_values: usize,
+    copied_bytes: usize,
+    max_copied_bytes: usize,
 }
 
 impl<'a, 'input> Graph<'a, 'input> {
@@ -169,21 +171,25 @@ impl<'a, 'input> Graph<'a, 'input> {
             objects,
             type_names,
             open: Vec::new(),
-            values: 0,
-            bytes: 0,
-            max_bytes: source_len.saturating_mul(2).saturating_add(1 << 20),
+            following: 0,
+            copied_values: 0,
+            copied_bytes: 0,
+            max_copied_bytes: source_len.saturating_add(1 << 20),
         }
     }
 
-    /// Counts one value of `bytes` text against the budget.
+    /// Counts a value of `bytes` text against the budget, if it is a `<Ref>`'s copy.
     fn spend(&mut self, bytes: usize) -> Result<(), String> {
-        self.values += 1;
-        self.bytes = self.bytes.saturating_add(bytes);
-        if self.values > MAX_VALUES || self.bytes > self.max_bytes {
+        if self.following == 0 {
+            return Ok(());
+        }
+        self.copied_values += 1;
+        self.copied_bytes = self.copied_bytes.saturating_add(bytes);
+        if self.copied_values > MAX_COPIED || self.copied_bytes > self.max_copied_bytes {
             return Err(format!(
-                "the <Ref> back-references expand to more than {MAX_VALUES} values or {} bytes, \
+                "the <Ref> back-references copy more than {MAX_COPIED} values or {} bytes, \
                  far more than any status document: refused",
-                self.max_bytes
+                self.max_copied_bytes
             ));
         }
         Ok(())
@@ -203,7 +209,12 @@ impl<'a, 'input> Graph<'a, 'input> {
                     .attribute("RefId")
                     .ok_or("a <Ref> without a RefId: the file is damaged; export it again")?;
                 match self.objects.get(id) {
-                    Some(target) => self.object(*target, depth + 1),
+                    Some(target) => {
+                        self.following += 1;
+                        let copy = self.object(*target, depth + 1);
+                        self.following -= 1;
+                        copy
+                    }
                     None => Err(format!(
                         "<Ref RefId=\"{}\"> names no object in the file: the file is damaged; export it again",
                         clip(id, 20)
@@ -243,7 +254,7 @@ impl<'a, 'input> Graph<'a, 'input> {
                     is_enum = child
                         .attribute("RefId")
                         .and_then(|id| self.type_names.get(id))
-                        .is_some_and(|names| names.iter().any(|t| t == "System.Enum"));
+                        .is_some_and(|names| names.iter().any(|t| is_enum_type(t)));
                 }
                 "ToString" => to_string = Some(unescape(child.text().unwrap_or(""))),
                 "Props" | "MS" => {
@@ -331,7 +342,7 @@ impl<'a, 'input> Graph<'a, 'input> {
             other => {
                 return Err(format!(
                     "the element <{}> is not part of the PowerShell serialization: \
-                     expected the output of Get-CsBackupServiceStatus | Export-Clixml",
+                     expected what Export-Clixml writes for Get-CsBackupServiceStatus",
                     clip(other, 40)
                 ))
             }
@@ -370,6 +381,11 @@ fn is_value_tag(tag: &str) -> bool {
             | "BA"
             | "SS"
     )
+}
+
+/// `System.Enum`, also as an `Import-Clixml` → `Export-Clixml` round trip names it.
+fn is_enum_type(name: &str) -> bool {
+    name.strip_prefix("Deserialized.").unwrap_or(name) == "System.Enum"
 }
 
 fn is_number(text: &str) -> bool {
@@ -476,6 +492,19 @@ mod tests {
         assert_eq!(m.name, "ConfServices.DataConf");
         assert_eq!(m.export, Reported::Name("NonSteadyState".into()));
         assert_eq!(m.import, Reported::Name("NormalState".into()));
+    }
+
+    #[test]
+    fn reads_an_enum_exported_again_after_import_clixml() {
+        let xml = objs(
+            r#"<Obj RefId="0"><MS><S N="Identity">A</S>
+                 <Obj N="ExportStatus" RefId="1"><TN RefId="0"><T>Deserialized.Contoso.State</T><T>Deserialized.System.Enum</T></TN>
+                   <ToString>7</ToString><I32>3</I32></Obj></MS></Obj>"#,
+        );
+        assert_eq!(
+            modules(&read(&xml).unwrap()[0])[0].export,
+            Reported::Name("7".into())
+        );
     }
 
     #[test]
