@@ -17,9 +17,8 @@ use serde_json::{Map, Value};
 use super::json;
 use crate::model::{clip, Pool, Reported};
 
-const HINT: &str =
-    "expected $s.BackupModules as PowerShell prints it (Format-Table or Format-List), \
-                    or export with ConvertTo-Json -Depth 5 or Export-Clixml";
+const HINT: &str = "expected $s.BackupModules as PowerShell prints it (Format-Table or \
+    Format-List), or export with ConvertTo-Json -Depth 5 or Export-Clixml";
 
 /// Reads a PowerShell text view into its one pool.
 pub fn read(source: &str) -> Result<Vec<Pool>, String> {
