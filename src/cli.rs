@@ -29,13 +29,21 @@ Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for --help, --version, 
 Examples:
   check_csbackup -f C:\\ProgramData\\check_csbackup\\pool01.json
   check_csbackup -f status.json --cms-master-pool pool02.contoso.com --max-output 1023
-  check_csbackup -f modules.json --pool pool01.contoso.com -w 600 -c 1800 -v";
+  check_csbackup -f modules.json --pool pool01.contoso.com -w 600 -c 1800 -v
+  check_csbackup -f status.xml --cms-master-pool pool02.contoso.com
+  check_csbackup -f modules.txt --pool pool01.contoso.com --cms-master-pool pool02.contoso.com";
 
 /// The input format: detected by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
+    /// Detect the format from the document's first character
     Auto,
+    /// ConvertTo-Json output, raw or from the collector
     Json,
+    /// Export-Clixml output
+    Clixml,
+    /// The console's Format-Table or Format-List view
+    Text,
 }
 
 impl FormatArg {
@@ -43,6 +51,8 @@ impl FormatArg {
         match self {
             FormatArg::Auto => None,
             FormatArg::Json => Some(Format::Json),
+            FormatArg::Clixml => Some(Format::Clixml),
+            FormatArg::Text => Some(Format::Text),
         }
     }
 }
@@ -55,8 +65,8 @@ impl FormatArg {
     version,
     about = "Monitoring plugin: is the Skype for Business Server Backup Service replicating between paired pools?",
     long_about = "Monitoring plugin (Icinga, Nagios, NRPE, NSClient++) that reads the status document \
-Get-CsBackupServiceStatus produced (JSON, as written by ConvertTo-Json or by a scheduled collector) \
-and reports whether the Backup Service replicates between paired pools.",
+Get-CsBackupServiceStatus produced (JSON, as written by ConvertTo-Json or by a scheduled collector; \
+Export-Clixml output; or the text PowerShell prints for $s.BackupModules) and reports whether the Backup Service replicates between paired pools.",
     after_help = STATES,
     max_term_width = 100
 )]

@@ -192,7 +192,7 @@ fn refuses_bad_files_with_one_unknown_line() {
         (
             "text.json",
             b"hello".to_vec(),
-            "PowerShell text documents cannot be read",
+            "is neither part of a table nor a 'Name : Value' list",
         ),
         (
             "number.json",

@@ -109,11 +109,11 @@ const STATUS_KEYS: [&str; 7] = [
 // `ModuleName` and `Name` name a module only beside a status: alone they say nothing.
 const MODULE_KEYS: [&str; 3] = ["identity", "exportstatus", "importstatus"];
 
-fn is_status_object(map: &Map<String, Value>) -> bool {
+pub(super) fn is_status_object(map: &Map<String, Value>) -> bool {
     STATUS_KEYS.iter().any(|k| has(map, k))
 }
 
-fn is_module_object(map: &Map<String, Value>) -> bool {
+pub(super) fn is_module_object(map: &Map<String, Value>) -> bool {
     MODULE_KEYS.iter().any(|k| has(map, k))
 }
 
@@ -133,7 +133,7 @@ fn bare_modules(items: Vec<Value>) -> Pool {
     }
 }
 
-fn read_pool(map: Map<String, Value>) -> Pool {
+pub(super) fn read_pool(map: Map<String, Value>) -> Pool {
     let mut pool = Pool::default();
     for (key, value) in map {
         // The first of several case variants wins; the others are kept for `-vvv`.
@@ -172,7 +172,7 @@ fn read_pool(map: Map<String, Value>) -> Pool {
     pool
 }
 
-fn read_modules(value: Value) -> Modules {
+pub(super) fn read_modules(value: Value) -> Modules {
     let items = match unwrap_list(value) {
         Value::Null => return Modules::Absent,
         Value::String(s) => return Modules::DepthCut(s),

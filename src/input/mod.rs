@@ -3,9 +3,11 @@
 //! Each stage refuses bad input with a message that names the source and says what to
 //! do; nothing is read whole before its size is known to be below `--max-input`.
 
+mod clixml;
 mod encoding;
 mod json;
 mod scalar;
+mod text;
 
 use std::fmt;
 use std::io::Read;
@@ -121,12 +123,16 @@ pub fn parse(bytes: Bytes, format: Option<Format>) -> Result<Document, Error> {
     let format = format.unwrap_or_else(|| detect(&decoded.text));
     let pools = match format {
         Format::Json => json::read(&decoded.text),
-        Format::Clixml | Format::Text => Err(format!(
-            "{} documents cannot be read yet: export with Get-CsBackupServiceStatus piped to ConvertTo-Json -Depth 5",
-            format.as_str()
-        )),
+        Format::Clixml => clixml::read(&decoded.text),
+        Format::Text => text::read(&decoded.text),
     }
-    .map_err(|reason| fail(format!("{reason} (read as {}, {})", format.as_str(), decoded.encoding)))?;
+    .map_err(|reason| {
+        fail(format!(
+            "{reason} (read as {}, {})",
+            format.as_str(),
+            decoded.encoding
+        ))
+    })?;
     Ok(Document {
         pools,
         format,
