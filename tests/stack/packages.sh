@@ -10,12 +10,19 @@ source "$(dirname "$0")/lib.sh"
 need_packages man-db rpm dpkg unzip
 
 T="$(private_dir)"
+INSTALLED=0
 cleanup() {
+    # A failed test leaves no package behind either.
+    if [ "$INSTALLED" = 1 ] && dpkg-query -W check-csbackup >/dev/null 2>&1; then
+        dpkg -P check-csbackup >/dev/null 2>&1 || true
+    fi
     rm -rf "$T"
 }
 trap cleanup EXIT
 D="$T/docs"
-write_fixtures "$D" "now"
+# A few minutes ahead: within the plugin's clock-skew allowance the age reads 0, so the
+# installed plugin and the build print the same whenever each runs.
+write_fixtures "$D" "+240 seconds"
 
 step "building the packages"
 bash "$STACK_ROOT/scripts/build-packages.sh" >"$T/build.log" 2>&1 || { cat "$T/build.log" >&2; fail "scripts/build-packages.sh failed"; }
@@ -45,6 +52,7 @@ if dpkg-query -W -f='${Status}' check-csbackup 2>/dev/null | grep -q installed; 
 fi
 
 step "dpkg -i $(basename "$DEB")"
+INSTALLED=1
 # Minimal images often tell dpkg to skip man pages and docs (path-exclude); the
 # includes, given after the configuration, win, so the page and snippets install.
 dpkg --path-include='/usr/share/man/man1/check_csbackup*' --path-include="$DOC/*" \
