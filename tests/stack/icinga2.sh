@@ -283,7 +283,7 @@ parse_perfdata() {
     local script
     script="$(jq -nr --argjson list "$1" '$list | map("parse_performance_data(" + (. | tojson) + ")") | "[" + join(",") + "]"')"
     api -X POST "$API/console/execute-script" -H 'Content-Type: application/json' \
-        -d "$(jq -nc --arg command "$script" '{command: $command, session: "csbackup-test", sandboxed: false}')" |
+        -d "$(jq -nc --arg command "$script" '{command: $command, sandboxed: false}')" |
         jq -c '.results[0] | if .code == 200 then .result else error(.status) end'
 }
 
