@@ -1,0 +1,97 @@
+//! The shipped configuration snippets (`packaging/`) against the command line and the
+//! README: the Icinga 2 CheckCommand passes every option the plugin has, the NRPE and
+//! NSClient++ lines fit their 1024-byte transport, and the README shows each snippet
+//! exactly as shipped. The daemons themselves run the snippets in `tests/stack/`.
+
+use std::path::Path;
+
+use clap::CommandFactory;
+
+fn read(path: &str) -> String {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("reading {}: {e}", full.display()))
+}
+
+const SNIPPETS: [&str; 5] = [
+    "packaging/icinga2/check_csbackup.conf",
+    "packaging/icinga2/check_csbackup-services.conf",
+    "packaging/nagios/check_csbackup.cfg",
+    "packaging/nrpe/check_csbackup.cfg",
+    "packaging/nscp/check_csbackup.ini",
+];
+
+#[test]
+fn icinga_check_command_passes_every_option() {
+    let conf = read("packaging/icinga2/check_csbackup.conf");
+    let command = check_csbackup::cli::Cli::command();
+    let mut options = 0;
+    for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+        let Some(long) = arg.get_long() else { continue };
+        if matches!(long, "help" | "version") {
+            continue;
+        }
+        options += 1;
+        assert!(
+            conf.contains(&format!("\"--{long}\" = {{")),
+            "the CheckCommand has no argument \"--{long}\""
+        );
+        let var = format!("$csbackup_{}$", long.replace('-', "_"));
+        assert!(
+            conf.contains(&var),
+            "the CheckCommand does not use {var} for --{long}"
+        );
+    }
+    assert!(options >= 12, "only {options} options found");
+}
+
+#[test]
+fn icinga_timeout_is_above_the_plugins_default() {
+    let conf = read("packaging/icinga2/check_csbackup.conf");
+    let seconds: u64 = conf
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("timeout = "))
+        .and_then(|v| v.trim_end_matches('s').parse().ok())
+        .expect("the CheckCommand sets timeout = <N>s");
+    let command = check_csbackup::cli::Cli::command();
+    let default: u64 = command
+        .get_arguments()
+        .find(|a| a.get_long() == Some("timeout"))
+        .and_then(|a| a.get_default_values().first().cloned())
+        .and_then(|v| v.to_str().and_then(|s| s.parse().ok()))
+        .expect("--timeout has a default");
+    assert!(
+        seconds > default,
+        "CheckCommand timeout {seconds}s is not above the plugin's default -t {default}"
+    );
+}
+
+#[test]
+fn nrpe_and_nsclient_lines_fit_1024_bytes() {
+    let nrpe = read("packaging/nrpe/check_csbackup.cfg");
+    let nscp = read("packaging/nscp/check_csbackup.ini");
+    let lines: Vec<&str> = nrpe
+        .lines()
+        .filter(|l| l.starts_with("command["))
+        .chain(nscp.lines().filter(|l| l.starts_with("check_csbackup")))
+        .collect();
+    assert!(lines.len() >= 7, "found {} command lines", lines.len());
+    for line in lines {
+        assert!(line.contains(" --max-output 1023"), "{line}");
+        assert!(
+            !line.contains("$ARG"),
+            "NRPE lines take no arguments: {line}"
+        );
+    }
+}
+
+#[test]
+fn readme_shows_each_snippet_as_shipped() {
+    let readme = read("README.md");
+    for path in SNIPPETS {
+        let snippet = read(path);
+        assert!(
+            readme.contains(snippet.trim_end()),
+            "README.md does not show {path} as shipped"
+        );
+    }
+}

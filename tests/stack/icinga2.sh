@@ -1,0 +1,373 @@
+#!/usr/bin/env bash
+# Icinga 2: `icinga2 daemon -C` accepts the shipped CheckCommand and sample services;
+# then a real Icinga 2 runs them, private paths and a private CA, its API on a private
+# port of 127.0.0.1. For every service the test reads back from the REST API the
+# command line Icinga ran, the state, the output and the performance data (parsed by
+# Icinga's own parse_performance_data), and compares them with the plugin run
+# directly with the arguments the CheckCommand should have produced.
+source "$(dirname "$0")/lib.sh"
+
+need_packages icinga2-bin icinga2-common curl jq openssl
+
+T="$(private_dir)"
+ICINGA_PID=""
+cleanup() {
+    if [ -n "$ICINGA_PID" ]; then
+        kill "$ICINGA_PID" 2>/dev/null || true
+        wait "$ICINGA_PID" 2>/dev/null || true
+    fi
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+PLUGINS="$T/plugins"
+mkdir -p "$PLUGINS"
+plugin_into "$PLUGINS"
+BIN="$PLUGINS/check_csbackup"
+D="$T/docs"
+# Dated a few minutes ahead: the plugin takes up to 5 minutes of clock skew as age 0,
+# so Icinga's run and the direct run, seconds apart, print the same age.
+write_fixtures "$D" "+240 seconds"
+PORT="$(free_port)"
+NODE="csbackup-test.localdomain"
+API_USER="csbackup-test"
+API_PASSWORD="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+
+# Icinga drops its privileges to nagios (Debian's build); everything it writes is here.
+for dir in data data/certs log cache spool run etc; do mkdir -p "$T/$dir"; done
+
+cat >"$T/etc/icinga2.conf" <<EOF
+const PluginDir = "$PLUGINS"
+const NodeName = "$NODE"
+const ZoneName = NodeName
+const TicketSalt = ""
+
+include <itl>
+include <plugins>
+
+object IcingaApplication "app" { }
+object CheckerComponent "checker" { }
+object FileLogger "main-log" {
+  severity = "information"
+  path = LogDir + "/icinga2.log"
+}
+object ApiListener "api" {
+  bind_host = "127.0.0.1"
+  bind_port = $PORT
+  accept_config = false
+  accept_commands = false
+}
+object ApiUser "$API_USER" {
+  password = "$API_PASSWORD"
+  permissions = [ "*" ]
+}
+object Endpoint NodeName { }
+object Zone ZoneName { endpoints = [ NodeName ] }
+object Zone "global-templates" { global = true }
+
+/* The layout the shipped files ask for: the CheckCommand in the global zone, the
+ * services (and the hosts) in the node's own zone, as zones.d/master would be. */
+include_zones "csbackup-test", "zones.d"
+EOF
+mkdir -p "$T/etc/zones.d/global-templates" "$T/etc/zones.d/$NODE"
+cp "$STACK_ROOT/packaging/icinga2/check_csbackup.conf" "$T/etc/zones.d/global-templates/"
+cp "$STACK_ROOT/packaging/icinga2/check_csbackup-services.conf" "$T/etc/zones.d/$NODE/"
+
+cat >"$T/etc/zones.d/$NODE/tests.conf" <<EOF
+/* A front end that opts in to the shipped sample services (its agent is this node). */
+object Host "fe01.contoso.com" {
+  check_command = "dummy"
+  enable_active_checks = false
+  vars.agent_endpoint = NodeName
+  vars.csbackup_pools = [ "pool01.contoso.com", "pool02.contoso.com" ]
+  vars.csbackup_file = "$D/status.json"
+  vars.csbackup_cms_master_pool = "pool02.contoso.com"
+}
+
+/* One service per state, and one that sets every option. */
+object Host "monitoring" {
+  check_command = "dummy"
+  enable_active_checks = false
+}
+template Service "csbackup-test" {
+  host_name = "monitoring"
+  check_command = "csbackup"
+  check_interval = 300s
+  max_check_attempts = 1
+}
+object Service "healthy" {
+  import "csbackup-test"
+  vars.csbackup_file = "$D/healthy.json"
+}
+object Service "warning" {
+  import "csbackup-test"
+  vars.csbackup_file = "$D/cms.json"
+}
+object Service "critical" {
+  import "csbackup-test"
+  vars.csbackup_file = "$D/errors.json"
+  vars.csbackup_verbose = true
+}
+object Service "collect-error" {
+  import "csbackup-test"
+  vars.csbackup_file = "$D/collect-error.json"
+}
+object Service "broken" {
+  import "csbackup-test"
+  vars.csbackup_file = "$D/broken.json"
+}
+object Service "long" {
+  import "csbackup-test"
+  vars.csbackup_file = "$D/two-pools.json"
+  vars.csbackup_verbose = 3
+  vars.csbackup_max_output = 1023
+}
+object Service "all-options" {
+  import "csbackup-test"
+  vars.csbackup_file = "$D/two-pools.json"
+  vars.csbackup_format = "json"
+  vars.csbackup_pool = [ "pool01.contoso.com", "pool02.contoso.com" ]
+  vars.csbackup_cms_master_pool = "pool02.contoso.com"
+  vars.csbackup_module = "ConfServices.DataConf"
+  vars.csbackup_ignore_module = [ "UserServices.PresenceFocus" ]
+  vars.csbackup_map = [ "export:NonSteadyState=critical", "import:NormalState=ok" ]
+  vars.csbackup_on_error = "warning"
+  vars.csbackup_warning = "600"
+  vars.csbackup_critical = "1800"
+  vars.csbackup_timeout = 20
+  vars.csbackup_max_input = 1048576
+  vars.csbackup_max_output = 4096
+  vars.csbackup_verbose = 2
+}
+EOF
+
+# What each service must have run: the arguments after the plugin's path, one a line,
+# in the order Icinga puts them (no argument sets `order`, so by key; "--verbose" is
+# the key of -v/-vv/-vvv).
+declare -A EXPECTED
+EXPECTED["monitoring!healthy"]="--file
+$D/healthy.json"
+EXPECTED["monitoring!warning"]="--file
+$D/cms.json"
+EXPECTED["monitoring!critical"]="--file
+$D/errors.json
+-v"
+EXPECTED["monitoring!collect-error"]="--file
+$D/collect-error.json"
+EXPECTED["monitoring!broken"]="--file
+$D/broken.json"
+EXPECTED["monitoring!long"]="--file
+$D/two-pools.json
+--max-output
+1023
+-vvv"
+EXPECTED["monitoring!all-options"]="--cms-master-pool
+pool02.contoso.com
+--critical
+1800
+--file
+$D/two-pools.json
+--format
+json
+--ignore-module
+UserServices.PresenceFocus
+--map
+export:NonSteadyState=critical
+--map
+import:NormalState=ok
+--max-input
+1048576
+--max-output
+4096
+--module
+ConfServices.DataConf
+--on-error
+warning
+--pool
+pool01.contoso.com
+--pool
+pool02.contoso.com
+--timeout
+20
+-vv
+--warning
+600"
+EXPECTED["fe01.contoso.com!csbackup-pool01.contoso.com"]="--cms-master-pool
+pool02.contoso.com
+--file
+$D/status.json
+--pool
+pool01.contoso.com"
+EXPECTED["fe01.contoso.com!csbackup-pool02.contoso.com"]="--cms-master-pool
+pool02.contoso.com
+--file
+$D/status.json
+--pool
+pool02.contoso.com"
+declare -A EXPECTED_STATE=(
+    ["monitoring!healthy"]=0 ["monitoring!warning"]=1 ["monitoring!critical"]=2
+    ["monitoring!collect-error"]=2 ["monitoring!broken"]=3 ["monitoring!long"]=1
+    ["monitoring!all-options"]=2
+    ["fe01.contoso.com!csbackup-pool01.contoso.com"]=0
+    ["fe01.contoso.com!csbackup-pool02.contoso.com"]=1
+)
+
+DEFINES=(
+    -DConfigDir="$T/etc" -DDataDir="$T/data" -DLogDir="$T/log" -DCacheDir="$T/cache"
+    -DSpoolDir="$T/spool" -DInitRunDir="$T/run" -DPidPath="$T/run/icinga2.pid"
+    -DRunAsUser=nagios -DRunAsGroup=nagios
+)
+
+step "private CA and certificate for $NODE"
+chown -R nagios:nagios "$T/data" "$T/log" "$T/cache" "$T/spool" "$T/run"
+icinga2 pki new-ca "${DEFINES[@]}" >"$T/pki.log" 2>&1 || { cat "$T/pki.log" >&2; fail "pki new-ca"; }
+icinga2 pki new-cert --cn "$NODE" --key "$T/data/certs/$NODE.key" --csr "$T/data/certs/$NODE.csr" \
+    "${DEFINES[@]}" >>"$T/pki.log" 2>&1 || { cat "$T/pki.log" >&2; fail "pki new-cert"; }
+icinga2 pki sign-csr --csr "$T/data/certs/$NODE.csr" --cert "$T/data/certs/$NODE.crt" \
+    "${DEFINES[@]}" >>"$T/pki.log" 2>&1 || { cat "$T/pki.log" >&2; fail "pki sign-csr"; }
+cp "$T/data/ca/ca.crt" "$T/data/certs/ca.crt"
+chown -R nagios:nagios "$T/data"
+
+step "icinga2 daemon -C with the shipped check_csbackup.conf and check_csbackup-services.conf"
+if ! icinga2 daemon -C -c "$T/etc/icinga2.conf" "${DEFINES[@]}" >"$T/validate.log" 2>&1; then
+    cat "$T/validate.log" >&2
+    fail "icinga2 daemon -C refused the configuration"
+fi
+grep -q "9 Services" "$T/validate.log" || { cat "$T/validate.log" >&2; fail "expected 9 services (7 tests, 2 from the shipped apply rule)"; }
+
+step "starting icinga2 (API on 127.0.0.1:$PORT)"
+icinga2 daemon -c "$T/etc/icinga2.conf" "${DEFINES[@]}" >"$T/daemon.log" 2>&1 &
+ICINGA_PID=$!
+
+api() {
+    curl -sS --fail-with-body --max-time 20 --cacert "$T/data/certs/ca.crt" \
+        --resolve "$NODE:$PORT:127.0.0.1" -u "$API_USER:$API_PASSWORD" \
+        -H 'Accept: application/json' "$@"
+}
+API="https://$NODE:$PORT/v1"
+
+up=0
+for _ in $(seq 1 300); do
+    if ! kill -0 "$ICINGA_PID" 2>/dev/null; then
+        cat "$T/daemon.log" >&2
+        fail "icinga2 exited during start-up"
+    fi
+    if api "$API/status/IcingaApplication" >/dev/null 2>&1; then
+        up=1
+        break
+    fi
+    sleep 0.2
+done
+[ "$up" = 1 ] || { tail -50 "$T/daemon.log" >&2; fail "the Icinga 2 API did not answer within 60 s"; }
+
+# Every service checked now, whatever the scheduler planned.
+api -X POST "$API/actions/reschedule-check" -H 'Content-Type: application/json' \
+    -d '{"type": "Service", "filter": "true", "force": true}' >/dev/null ||
+    fail "reschedule-check refused"
+
+# Polls until every service has a check result (at most 60 s).
+results=""
+for _ in $(seq 1 120); do
+    results="$(api "$API/objects/services?attrs=last_check_result&attrs=state&attrs=host_name&attrs=name")" ||
+        fail "reading services from the API: $results"
+    pending="$(jq '[.results[] | select(.attrs.last_check_result == null)] | length' <<<"$results")"
+    [ "$pending" = 0 ] && break
+    sleep 0.5
+done
+[ "$pending" = 0 ] || fail "$pending services still without a check result after 60 s"
+count="$(jq '.results | length' <<<"$results")"
+[ "$count" = 9 ] || fail "the API lists $count services, expected 9"
+
+# Icinga's parser on perfdata strings, through the API's console.
+parse_perfdata() {
+    local script
+    script="$(jq -nr --argjson list "$1" '$list | map("parse_performance_data(" + (. | tojson) + ")") | "[" + join(",") + "]"')"
+    api -X POST "$API/console/execute-script" -H 'Content-Type: application/json' \
+        -d "$(jq -nc --arg command "$script" '{command: $command, sandboxed: false}')" |
+        jq -c '.results[0] | if .code == 200 then .result else error(.status) end'
+}
+
+# One perfdata item of the plugin's first line → the fields Icinga parses out of it.
+expected_fields() {
+    # 'label'=value[uom];warn;crit;min;max with empty fields left empty.
+    jq -Rc '
+      capture("^(?<q>\u0027?)(?<label>[^\u0027=]+)\\k<q>?=(?<value>-?[0-9.]+)(?<uom>[a-zA-Z%]*)(;(?<warn>[^;]*))?(;(?<crit>[^;]*))?(;(?<min>[^;]*))?(;(?<max>[^;]*))?$")
+      | {label: .label, value: (.value | tonumber),
+         unit: ({"": "", "s": "seconds", "%": "percent", "B": "bytes"}[.uom] // .uom),
+         warn: (if (.warn // "") == "" then null else (.warn | tonumber) end),
+         crit: (if (.crit // "") == "" then null else (.crit | tonumber) end),
+         min: (if (.min // "") == "" then null else (.min | tonumber) end),
+         max: (if (.max // "") == "" then null else (.max | tonumber) end)}'
+}
+
+compared=0
+while IFS= read -r service; do
+    key="$(jq -r '.name' <<<"$service")"
+    [ -n "${EXPECTED[$key]+x}" ] || fail "unexpected service $key"
+
+    # The command line Icinga ran.
+    ran="$(jq -r '.attrs.last_check_result.command | if type == "array" then .[] else . end' <<<"$service")"
+    expected="$BIN
+${EXPECTED[$key]}"
+    [ "$ran" = "$expected" ] || fail "$key: Icinga ran
+$ran
+expected
+$expected"
+
+    # The plugin directly, same arguments.
+    mapfile -t args <<<"${EXPECTED[$key]}"
+    rc=0
+    direct="$("$BIN" "${args[@]}")" || rc=$?
+    [ "$rc" = "${EXPECTED_STATE[$key]}" ] || fail "$key: the plugin exited $rc directly, the test expects ${EXPECTED_STATE[$key]}: $direct"
+
+    state="$(jq -r '.attrs.last_check_result.state' <<<"$service")"
+    exit_status="$(jq -r '.attrs.last_check_result.exit_status' <<<"$service")"
+    [ "${state%.*}" = "$rc" ] && [ "${exit_status%.*}" = "$rc" ] ||
+        fail "$key: Icinga state $state (exit $exit_status), the plugin exited $rc"
+
+    # Icinga's output: the first line up to '|' (its space included), then the long
+    # output.
+    first="${direct%%$'\n'*}"
+    text="${first%%|*}"
+    rest=""
+    [ "$direct" != "$first" ] && rest="${direct#*$'\n'}"
+    want_output="$text"
+    [ -n "$rest" ] && want_output="$text"$'\n'"$rest"
+    output="$(jq -r '.attrs.last_check_result.output' <<<"$service")"
+    [ "$output" = "$want_output" ] || fail "$key: output differs
+--- plugin
+$want_output
+--- icinga
+$output"
+
+    # Performance data: the plugin's items, as strings (Icinga drops the quotes of
+    # labels without spaces) and parsed by Icinga.
+    perf_strings="$(jq -c '.attrs.last_check_result.performance_data // []' <<<"$service")"
+    want_strings="[]"
+    if [ "$first" != "$text" ]; then
+        want_strings="$(printf '%s' "${first#*|}" | tr ' ' '\n' |
+            jq -Rsc 'split("\n") | map(select(. != "") | sub("^\u0027(?<l>[^\u0027 ]*)\u0027="; "\(.l)="))')"
+    fi
+    [ "$perf_strings" = "$want_strings" ] || fail "$key: perfdata differs
+  plugin: $want_strings
+  icinga: $perf_strings"
+    if [ "$want_strings" != "[]" ]; then
+        parsed="$(parse_perfdata "$perf_strings")" || fail "$key: Icinga could not parse the perfdata $perf_strings: $parsed"
+        got="$(jq -c 'map({label: .label, value: .value, unit: .unit, warn: .warn, crit: .crit, min: .min, max: .max})' <<<"$parsed")" ||
+            fail "$key: unexpected answer of parse_performance_data: $parsed"
+        want="$(jq -r '.[]' <<<"$want_strings" | expected_fields | jq -sc .)" ||
+            fail "$key: perfdata the test cannot read: $want_strings"
+        [ "$got" = "$want" ] || fail "$key: Icinga parsed the perfdata as
+  $got
+expected
+  $want"
+    fi
+    compared=$((compared + 1))
+    step "$key: state $rc, ${text:0:90}..."
+done < <(jq -c '.results[] | {name: (.attrs.host_name + "!" + .attrs.name), attrs}' <<<"$results")
+
+[ "$compared" = 9 ] || fail "compared $compared services, expected 9"
+if grep -i "critical/" "$T/log/icinga2.log" >&2; then
+    fail "Icinga logged critical errors"
+fi
+step "OK: $compared services ran by Icinga 2 match the plugin run directly"
