@@ -170,7 +170,7 @@ where
     if cli.file.is_none() {
         return Err((
             3,
-            report::unknown("usage: --file is required: give the status document's path, or '-' for standard input; see --help"),
+            report::unknown("usage: --file is required: give the status document's path, or '-' for standard input (see --help)"),
         ));
     }
     Ok(cli)
@@ -184,5 +184,5 @@ fn usage_message(e: &clap::Error) -> String {
         .find(|l| !l.trim().is_empty())
         .unwrap_or("invalid arguments");
     let first = first.trim().trim_start_matches("error:").trim();
-    format!("usage: {first}; see --help")
+    format!("usage: {first} (see --help)")
 }

@@ -43,7 +43,7 @@ impl FromStr for Threshold {
     fn from_str(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let bad = |why: &str| {
-            format!("'{text}' is not a Nagios range ({why}); examples: 900, 600:, @10:20, ~:3600")
+            format!("'{text}' is not a Nagios range ({why}), examples: 900, 600:, @10:20, ~:3600")
         };
         // The range crate accepts what Rust's float parser does ('inf', 'NaN'); a
         // monitoring range takes plain decimal numbers only.
@@ -76,7 +76,7 @@ impl FromStr for Mapping {
 
     fn from_str(text: &str) -> Result<Self, String> {
         let bad = |why: String| {
-            format!("'{text}' is not a mapping ({why}); expected [export:|import:]STATUS=LEVEL, e.g. export:NonSteadyState=critical")
+            format!("'{text}' is not a mapping ({why}), expected [export:|import:]STATUS=LEVEL, e.g. export:NonSteadyState=critical")
         };
         let (lhs, level) = text.split_once('=').ok_or_else(|| bad("no '='".into()))?;
         let level = parse_level(level).map_err(&bad)?;
@@ -385,7 +385,7 @@ fn select_pools<'d>(
             Level::Unknown,
             Subject::Pool,
             format!(
-                "the document names no pool (no PoolFqdn), so --pool cannot select among {} pools; \
+                "the document names no pool (no PoolFqdn), so --pool cannot select among {} pools, \
                  give one --pool per document, or collect with check_csbackup collect",
                 document.pools.len().max(settings.pools.len())
             ),
@@ -594,7 +594,7 @@ fn evaluate_pool(
 }
 
 const OVERALL: &str = "overall";
-const DEPTH_HINT: &str = "ConvertTo-Json cut the depth; export with ConvertTo-Json -Depth 5";
+const DEPTH_HINT: &str = "ConvertTo-Json cut the depth, export with ConvertTo-Json -Depth 5";
 
 fn no_modules(why: &str) -> Finding {
     Finding::new(
@@ -641,7 +641,7 @@ fn evaluate_status(
         Reported::Number(n) => {
             return unknown(
                 n,
-                "a number: Windows PowerShell 5.1 wrote the enum as a number, whose name is not published; \
+                "a number: Windows PowerShell 5.1 wrote the enum as a number, whose name is not published, \
                  collect with check_csbackup collect or Export-Clixml to get names"
                     .into(),
             )
@@ -651,7 +651,7 @@ fn evaluate_status(
         Reported::Truncated(text) => {
             return unknown(
                 text,
-                "cut short by the console view; use Format-Table -AutoSize, Export-Clixml or ConvertTo-Json".into(),
+                "cut short by the console view, use Format-Table -AutoSize, Export-Clixml or ConvertTo-Json".into(),
             )
         }
     };
@@ -686,7 +686,7 @@ fn evaluate_status(
         Some(m) => StatusVerdict {
             shown: canonical,
             level: m.level,
-            reason: format!("{reason}; level set by --map"),
+            reason: format!("{reason}, level set by --map"),
         },
         None => StatusVerdict {
             shown: canonical,
@@ -702,7 +702,7 @@ fn undocumented(direction: Direction) -> String {
         Direction::Import => ImportStatus::ALL.iter().map(|s| s.as_str()).collect(),
     };
     format!(
-        "not a documented {direction} status ({}); --map can give it a level",
+        "not a documented {direction} status ({}), --map can give it a level",
         known.join(", ")
     )
 }
@@ -721,7 +721,7 @@ fn not_initialized(role: &CmsRole) -> (String, Level) {
         ),
         CmsRole::Unknown(_) => (
             format!(
-                "{meaning}; expected only if the pool does not host the active CMS, which is unknown: \
+                "{meaning}, expected only if the pool does not host the active CMS, which is unknown: \
                  give --cms-master-pool"
             ),
             warning,

@@ -70,8 +70,8 @@ fn summary(evaluation: &Evaluation, state: Level) -> String {
     };
     let more = match problems.len() - 1 {
         0 => String::new(),
-        1 => "; 1 more problem".into(),
-        n => format!("; {n} more problems"),
+        1 => " (and 1 more problem)".into(),
+        n => format!(" (and {n} more problems)"),
     };
     match pool {
         Some(pool) => format!("{pool}: {}{more}", finding.text),
@@ -257,11 +257,13 @@ fn pool_label(name: &str) -> String {
         .collect()
 }
 
-/// Text fit for plugin output: no `|` (it starts perfdata), no control characters.
+/// Text fit for plugin output: no `|` (it starts perfdata), no `;` (Nagios turns it
+/// into `:`, so Icinga and Nagios would show different text), no control characters.
 pub fn clean(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '|' => '/',
+            ';' => ',',
             c if c.is_control() => ' ',
             c => c,
         })
@@ -421,15 +423,16 @@ mod tests {
             Finding {
                 level: Level::Critical,
                 subject: Subject::Pool,
-                text: "collection failed: x | y".into(),
+                text: "collection failed: x | y; z".into(),
             },
         ];
         let (level, text) = render(&evaluation(&["p1"], findings, 1), &Options::default());
         assert_eq!(level, Level::Critical);
         let first = text.lines().next().unwrap();
         assert!(
-            first
-                .starts_with("CSBACKUP CRITICAL - p1: collection failed: x / y; 1 more problem | "),
+            first.starts_with(
+                "CSBACKUP CRITICAL - p1: collection failed: x / y, z (and 1 more problem) | "
+            ),
             "{first}"
         );
         assert_eq!(

@@ -92,7 +92,7 @@ fn depth_cuts_are_unknown_with_the_depth_hint() {
     for doc in docs {
         check_json(doc, &[]).assert(
             3,
-            "ConvertTo-Json cut the depth; export with ConvertTo-Json -Depth 5",
+            "ConvertTo-Json cut the depth, export with ConvertTo-Json -Depth 5",
         );
     }
 }

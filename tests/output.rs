@@ -189,7 +189,7 @@ fn usage_errors_are_one_unknown_line_on_stdout() {
     let cases: [(&[&str], &str); 9] = [
         (
             &["--bogus"],
-            "usage: unexpected argument '--bogus' found; see --help",
+            "usage: unexpected argument '--bogus' found (see --help)",
         ),
         (&[], "usage: --file is required"),
         (&["-f", "x", "-w", "ten"], "'ten' is not a Nagios range"),

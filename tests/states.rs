@@ -271,7 +271,7 @@ fn the_worst_finding_decides_and_the_rest_are_counted() {
         "",
     );
     let run = check_json(&doc, &[]);
-    run.assert(2, "CRITICAL - pool01.contoso.com: B export ErrorState (failed to back up new changes); 3 more problems");
+    run.assert(2, "CRITICAL - pool01.contoso.com: B export ErrorState (failed to back up new changes) (and 3 more problems)");
     assert_eq!(run.perf("critical").as_deref(), Some("1"));
     assert_eq!(run.perf("warning").as_deref(), Some("1"));
     assert_eq!(run.perf("unknown").as_deref(), Some("1"));

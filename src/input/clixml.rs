@@ -56,14 +56,14 @@ pub fn read(source: &str) -> Result<Vec<Pool>, String> {
 fn xml_error(e: roxmltree::Error) -> String {
     match e {
         roxmltree::Error::DtdDetected => "the XML declares a DTD, which Export-Clixml never writes: \
-             refused, so that no entity is expanded; export again with Export-Clixml"
+             refused, so that no entity is expanded, export again with Export-Clixml"
             .into(),
         roxmltree::Error::NodesLimitReached => format!(
             "the XML holds more than {MAX_NODES} nodes, far more than any status document: \
-             refused; export one pool per file with Export-Clixml"
+             refused, export one pool per file with Export-Clixml"
         ),
         e => format!(
-            "not well-formed XML ({e}); is this what Export-Clixml wrote for Get-CsBackupServiceStatus?"
+            "not well-formed XML ({e}), is this what Export-Clixml wrote for Get-CsBackupServiceStatus?"
         ),
     }
 }
@@ -103,7 +103,7 @@ fn pools(values: Vec<Value>) -> Result<Vec<Pool>, String> {
         .find(|v| !is_status(v))
         .map_or_else(String::new, describe);
     Err(format!(
-        "{} top-level objects, {statuses} of them Backup Service statuses; the first other is {stray}: \
+        "{} top-level objects, {statuses} of them Backup Service statuses, the first other is {stray}: \
          expected what Export-Clixml writes for Get-CsBackupServiceStatus",
         values.len()
     ))
@@ -207,7 +207,7 @@ impl<'a, 'input> Graph<'a, 'input> {
             "Ref" => {
                 let id = node
                     .attribute("RefId")
-                    .ok_or("a <Ref> without a RefId: the file is damaged; export it again")?;
+                    .ok_or("a <Ref> without a RefId: the file is damaged, export it again")?;
                 match self.objects.get(id) {
                     Some(target) => {
                         self.following += 1;
@@ -216,7 +216,7 @@ impl<'a, 'input> Graph<'a, 'input> {
                         copy
                     }
                     None => Err(format!(
-                        "<Ref RefId=\"{}\"> names no object in the file: the file is damaged; export it again",
+                        "<Ref RefId=\"{}\"> names no object in the file: the file is damaged, export it again",
                         clip(id, 20)
                     )),
                 }

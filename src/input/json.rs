@@ -18,7 +18,7 @@ pub fn read(source: &str) -> Result<Vec<Pool>, String> {
         } else {
             "is this the output of Get-CsBackupServiceStatus piped to ConvertTo-Json -Depth 5?"
         };
-        format!("not valid JSON ({e}); {hint}")
+        format!("not valid JSON ({e}), {hint}")
     })?;
     match unwrap_list(value) {
         Value::Array(items) => read_list(items),
@@ -27,12 +27,12 @@ pub fn read(source: &str) -> Result<Vec<Pool>, String> {
             Ok(vec![bare_modules(vec![Value::Object(map)])])
         }
         Value::Object(map) => Err(format!(
-            "a JSON object that is not a Backup Service status (properties: {}); expected \
+            "a JSON object that is not a Backup Service status (properties: {}), expected \
              the output of Get-CsBackupServiceStatus piped to ConvertTo-Json -Depth 5",
             property_list(&map)
         )),
         other => Err(format!(
-            "{}, not a Backup Service status object; expected the output of \
+            "{}, not a Backup Service status object, expected the output of \
              Get-CsBackupServiceStatus piped to ConvertTo-Json -Depth 5",
             describe(&other)
         )),
@@ -52,7 +52,7 @@ fn read_list(items: Vec<Value>) -> Result<Vec<Pool>, String> {
     }
     if statuses != items.len() {
         return Err(format!(
-            "a JSON list mixing {statuses} status objects with {} other elements; expected a list of Get-CsBackupServiceStatus results",
+            "a JSON list mixing {statuses} status objects with {} other elements, expected a list of Get-CsBackupServiceStatus results",
             items.len() - statuses
         ));
     }

@@ -61,7 +61,7 @@ pub fn acquire(request: &Request) -> Result<Bytes, Error> {
     };
     let too_large = |what: String| {
         fail(format!(
-            "{what}, more than --max-input {} bytes allows; raise --max-input if the document is genuine",
+            "{what}, more than --max-input {} bytes allows, raise --max-input if the document is genuine",
             request.max_input
         ))
     };
