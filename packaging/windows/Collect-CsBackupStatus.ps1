@@ -42,7 +42,7 @@ function ConvertTo-PlainValue {
     }
     if ($Value -is [datetime]) { return $Value.ToUniversalTime().ToString('o') }
     if ($Value -is [decimal] -or $Value.GetType().IsPrimitive) { return $Value }
-    if ($Value -is [System.ValueType] -or $Depth -ge 8) { return "$Value" }
+    if ($Value -is [System.ValueType] -or $Depth -ge 6) { return "$Value" }
     if ($Value -is [System.Collections.IDictionary]) {
         $plain = [ordered]@{}
         foreach ($key in $Value.Keys) {
@@ -87,7 +87,7 @@ $activeMaster = $null
 $activeMasterError = $null
 try {
     $cms = Get-CsManagementStoreReplicationStatus -CentralManagementStoreStatus -ErrorAction Stop
-    $activeMaster = "$($cms.ActiveMasterFqdn)"
+    $activeMaster = "$(@($cms)[0].ActiveMasterFqdn)"
 } catch {
     $activeMasterError = "Get-CsManagementStoreReplicationStatus: $($_.Exception.Message)"
 }
@@ -100,6 +100,7 @@ $results = @(foreach ($pool in $pools) {
             $entry['Error'] = "Get-CsBackupServiceStatus -PoolFqdn $pool returned nothing"
         } else {
             $plain = ConvertTo-PlainValue $status[0]
+            if ($plain -isnot [System.Collections.IDictionary]) { $plain = @{ Status = $plain } }
             foreach ($key in @($plain.Keys)) {
                 # The pool asked for names the entry; the cmdlet's own spelling is kept aside.
                 if ($key -eq 'PoolFqdn') { $entry['ReportedPoolFqdn'] = $plain[$key] }
