@@ -20,8 +20,10 @@ pub fn run(cli: Cli) -> (i32, String) {
     };
     let acquired = if cli.live {
         guard::set_stage(Stage::RunningPowerShell);
-        let default = || std::path::PathBuf::from(collect::default_powershell());
-        let program = cli.powershell.clone().unwrap_or_else(default);
+        let program = cli
+            .powershell
+            .clone()
+            .unwrap_or_else(collect::default_powershell);
         collect::live(&program, &cli.pools, cli.timeout, cli.max_input)
     } else {
         input::acquire(&request).map_err(|e| e.to_string())

@@ -141,8 +141,8 @@ pub enum Command {
 }
 
 const COLLECT_HELP: &str = "\
-Exit codes: 0 written, 1 collection failed (the file then carries the Error, which the check
-reports), 2 usage error. Messages go to standard error, one line.
+Exit codes: 0 written; 1 collection failed (the file then carries the Error, which the check
+reports) or the file could not be written; 2 usage error. Messages go to standard error, one line.
 
 Example (a scheduled task every 2 minutes, see packaging/windows/Register-CsBackupCollector.ps1):
   check_csbackup collect --pool pool01.contoso.com --out C:\\ProgramData\\check_csbackup\\pool01.contoso.com.json";
@@ -163,7 +163,7 @@ pub struct CollectArgs {
     )]
     pub out: Option<PathBuf>,
 
-    /// PowerShell to run [default: powershell.exe on Windows, pwsh elsewhere]
+    /// PowerShell to run [default: Windows PowerShell (powershell.exe) on Windows, pwsh elsewhere]
     #[arg(long, value_name = "EXE")]
     pub powershell: Option<PathBuf>,
 

@@ -14,7 +14,7 @@ mod atomic;
 mod powershell;
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -321,7 +321,7 @@ fn run(collect: &CollectArgs) -> Result<String, String> {
     let program = collect
         .powershell
         .clone()
-        .unwrap_or_else(|| PathBuf::from(default_powershell()));
+        .unwrap_or_else(default_powershell);
     let deadline = Instant::now() + Duration::from_secs(collect.timeout);
     let answer = ask(&program, &collect.pools, deadline, MAX_STATUS_BYTES);
     let document = document(&answer, &collect.pools, &Envelope::now());
@@ -361,7 +361,7 @@ pub fn live(
     max_input: u64,
 ) -> Result<input::Bytes, String> {
     let budget = Duration::from_secs(timeout_seconds);
-    let margin = (budget / 10).clamp(powershell::LAST_BYTES * 3, Duration::from_secs(1));
+    let margin = (budget / 10).clamp(Duration::from_millis(500), Duration::from_secs(2));
     let deadline = Instant::now() + budget.saturating_sub(margin);
     let max_status = usize::try_from(max_input).unwrap_or(usize::MAX);
     let answer = ask(program, pools, deadline, max_status);

@@ -9,7 +9,7 @@
 //! collector either, because the readers are given only a short grace after the child ends.
 
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
@@ -27,13 +27,16 @@ const READER_GRACE: Duration = Duration::from_secs(2);
 pub const LAST_BYTES: Duration = Duration::from_millis(100);
 
 /// The PowerShell run when none is named: Windows PowerShell 5.1, the only one the
-/// Skype for Business module loads in; elsewhere PowerShell 7.
-pub fn default_program() -> &'static str {
-    if cfg!(windows) {
-        "powershell.exe"
-    } else {
-        "pwsh"
+/// Skype for Business module loads in, by its full path so that no `powershell.exe`
+/// earlier on the search path is run instead; elsewhere PowerShell 7.
+pub fn default_program() -> PathBuf {
+    if !cfg!(windows) {
+        return PathBuf::from("pwsh");
     }
+    std::env::var_os("SystemRoot")
+        .map(|root| PathBuf::from(root).join(r"System32\WindowsPowerShell\v1.0\powershell.exe"))
+        .filter(|path| path.is_file())
+        .unwrap_or_else(|| PathBuf::from("powershell.exe"))
 }
 
 /// The arguments PowerShell is given, the script encoded as the last.
