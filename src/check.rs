@@ -3,6 +3,7 @@
 //! the check; `policy` and `report` get what they need as values.
 
 use crate::cli::Cli;
+use crate::collect;
 use crate::guard::{self, Stage};
 use crate::input::{self, Request};
 use crate::policy::{self, Settings};
@@ -17,9 +18,19 @@ pub fn run(cli: Cli) -> (i32, String) {
         format: cli.format.format(),
         max_input: cli.max_input,
     };
-    let bytes = match input::acquire(&request) {
+    let acquired = if cli.live {
+        guard::set_stage(Stage::RunningPowerShell);
+        let program = cli
+            .powershell
+            .clone()
+            .unwrap_or_else(collect::default_powershell);
+        collect::live(&program, &cli.pools, cli.timeout, cli.max_input)
+    } else {
+        input::acquire(&request).map_err(|e| e.to_string())
+    };
+    let bytes = match acquired {
         Ok(bytes) => bytes,
-        Err(e) => return (3, report::unknown(&e.to_string())),
+        Err(e) => return (3, report::unknown(&e)),
     };
     guard::set_stage(Stage::Parsing);
     let document = match input::parse(bytes, request.format) {

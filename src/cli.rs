@@ -3,8 +3,9 @@
 //! plugins do (clap's exit 2 on stderr would read as CRITICAL in Icinga).
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
-use clap::{ArgAction, Parser, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::model::Format;
 use crate::policy::{self, Level, Mapping, Threshold};
@@ -68,12 +69,22 @@ impl FormatArg {
 Get-CsBackupServiceStatus produced (JSON, as written by ConvertTo-Json or by a scheduled collector; \
 Export-Clixml output; or the text PowerShell prints for $s.BackupModules) and reports whether the Backup Service replicates between paired pools.",
     after_help = STATES,
-    max_term_width = 100
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
 )]
 pub struct Cli {
     /// Status document; '-' reads standard input
     #[arg(short = 'f', long, value_name = "PATH")]
     pub file: Option<String>,
+
+    /// Run PowerShell now for the --pool pools and check its answer, instead of reading a file (slow: see README)
+    #[arg(long, conflicts_with = "file")]
+    pub live: bool,
+
+    /// PowerShell for --live [default: powershell.exe on Windows, pwsh elsewhere]
+    #[arg(long, value_name = "EXE")]
+    pub powershell: Option<PathBuf>,
 
     /// Format of the status document
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = FormatArg::Auto)]
@@ -126,6 +137,53 @@ pub struct Cli {
     /// More output: -v every module, -vv where each decision came from, -vvv every property
     #[arg(short = 'v', long, action = ArgAction::Count)]
     pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What else the binary does besides checking.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run Get-CsBackupServiceStatus in PowerShell and write the status file the check reads (for a scheduled task)
+    #[command(after_help = COLLECT_HELP)]
+    Collect(CollectArgs),
+}
+
+const COLLECT_HELP: &str = "\
+Exit codes: 0 written; 1 collection failed (the file then carries the Error, which the check
+reports) or the file could not be written; 2 usage error. Messages go to standard error, one line.
+
+Example (a scheduled task every 2 minutes, see packaging/windows/Register-CsBackupCollector.ps1):
+  check_csbackup collect --pool pool01.contoso.com --out C:\\ProgramData\\check_csbackup\\pool01.contoso.com.json";
+
+/// `check_csbackup collect`: where to collect from and where to write.
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Pool to ask Get-CsBackupServiceStatus about (repeatable)
+    #[arg(short = 'p', long = "pool", value_name = "FQDN", value_parser = parse_fqdn, required_unless_present = "print_script")]
+    pub pools: Vec<String>,
+
+    /// The status file to write (replaced atomically)
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "PATH",
+        required_unless_present = "print_script"
+    )]
+    pub out: Option<PathBuf>,
+
+    /// PowerShell to run [default: Windows PowerShell (powershell.exe) on Windows, pwsh elsewhere]
+    #[arg(long, value_name = "EXE")]
+    pub powershell: Option<PathBuf>,
+
+    /// Seconds PowerShell may take; it is stopped on expiry
+    #[arg(short = 't', long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub timeout: u64,
+
+    /// Print the PowerShell script that is run, and exit
+    #[arg(long)]
+    pub print_script: bool,
 }
 
 fn parse_threshold(text: &str) -> Result<Threshold, String> {
@@ -167,13 +225,65 @@ where
             _ => (3, report::unknown(&usage_message(&e))),
         }
     })?;
-    if cli.file.is_none() {
+    if cli.powershell.is_some() && !cli.live {
+        return Err((
+            3,
+            report::unknown("usage: --powershell is for --live (a scheduled collector names it after 'collect'); see --help"),
+        ));
+    }
+    if cli.live && cli.pools.is_empty() {
+        return Err((
+            3,
+            report::unknown(
+                "usage: --live needs --pool: name the pool(s) to ask PowerShell about; see --help",
+            ),
+        ));
+    }
+    if cli.file.is_none() && !cli.live && cli.command.is_none() {
         return Err((
             3,
             report::unknown("usage: --file is required: give the status document's path, or '-' for standard input (see --help)"),
         ));
     }
     Ok(cli)
+}
+
+/// Whether the command line asks for `collect`, which ends the way a scheduled task
+/// does (messages on stderr, exit 2 on a usage error) rather than as a plugin.
+pub fn names_collect(args: &[OsString]) -> bool {
+    args.get(1).is_some_and(|a| a == "collect")
+}
+
+/// Parses a `collect` command line, or returns the exit code and the text to end with:
+/// for code 0 (`--help`) the text belongs on stdout, otherwise it is one line for stderr.
+pub fn parse_collect(args: &[OsString]) -> Result<CollectArgs, (i32, String)> {
+    use clap::error::ErrorKind;
+    match Cli::try_parse_from(args) {
+        Ok(Cli {
+            command: Some(Command::Collect(collect)),
+            ..
+        }) => Ok(collect),
+        Ok(_) => Err((
+            2,
+            "usage: expected the collect command; see check_csbackup collect --help".into(),
+        )),
+        Err(e) => match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => Err((0, e.to_string())),
+            _ => Err((2, one_line_usage(&e))),
+        },
+    }
+}
+
+/// Clap's whole message (a refused value may hold line breaks) as one line for stderr.
+fn one_line_usage(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let text = text.split("\n\n").next().unwrap_or_default();
+    let text = text.trim().trim_start_matches("error:").trim();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    format!(
+        "usage: {}; see check_csbackup collect --help",
+        report::clean(&words.join(" "))
+    )
 }
 
 /// Clap's message in one line: the first line, without its `error:` prefix.

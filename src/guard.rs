@@ -56,14 +56,22 @@ pub fn finish(code: i32, output: &str) -> ! {
 pub fn start_watchdog(seconds: u64) {
     std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs(seconds));
-        let stage = Stage::describe(STAGE.load(Ordering::SeqCst));
-        finish(
-            3,
-            &report::unknown(&format!(
-                "timed out after {seconds} s while {stage}; raise -t/--timeout if this is expected"
-            )),
-        )
+        let stage = STAGE.load(Ordering::SeqCst);
+        finish(3, &report::unknown(&timed_out(seconds, stage)))
     });
+}
+
+/// The reason for a run stopped after `seconds` in `stage`: the watchdog's, and that
+/// of `--live`, which stops PowerShell itself just before the watchdog would fire.
+pub fn timeout_reason(seconds: u64, stage: Stage) -> String {
+    timed_out(seconds, stage as u8)
+}
+
+fn timed_out(seconds: u64, stage: u8) -> String {
+    format!(
+        "timed out after {seconds} s while {}; raise -t/--timeout if this is expected",
+        Stage::describe(stage)
+    )
 }
 
 /// Turns a panic into `UNKNOWN - internal error: ...`, exit 3.

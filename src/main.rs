@@ -1,8 +1,12 @@
-use check_csbackup::{check, cli, guard};
+use check_csbackup::{check, cli, collect, guard};
 
 fn main() {
     guard::install_panic_hook();
-    let (code, output) = match cli::parse(std::env::args_os()) {
+    let args: Vec<_> = std::env::args_os().collect();
+    if cli::names_collect(&args) {
+        std::process::exit(collect::main(&args));
+    }
+    let (code, output) = match cli::parse(args) {
         Ok(cli) => check::run(cli),
         Err(early) => early,
     };

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Cross-builds check_csbackup.exe (x86_64-pc-windows-gnu, Debian's MinGW) and runs it
+# under Wine: on the example documents (by C:\ and Z:\ paths and on standard input) its
+# exit code and output must equal the Linux build's; and `collect` and `--live` must
+# work with a Windows stand-in PowerShell (tests/stand_in/powershell.rs built for
+# Windows): answering, failing, hanging, an injection attempt refused.
+#
+# Usage: scripts/windows-check.sh        (installs what it lacks when run as root)
+# Wine runs in a private prefix under a temporary folder, removed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+target=x86_64-pc-windows-gnu
+started=$SECONDS
+
+say() { printf '== %s\n' "$*"; }
+
+# --- what it needs -------------------------------------------------------------------
+packages=()
+command -v x86_64-w64-mingw32-gcc >/dev/null || packages+=(gcc-mingw-w64-x86-64)
+if ! command -v wine >/dev/null && ! command -v wine64 >/dev/null; then
+    packages+=(wine wine64)
+fi
+if ((${#packages[@]})); then
+    say "installing ${packages[*]}"
+    as_root=()
+    if [[ $(id -u) != 0 ]]; then
+        command -v sudo >/dev/null || { echo "install as root: apt-get install ${packages[*]}" >&2; exit 1; }
+        as_root=(sudo)
+    fi
+    "${as_root[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$target"; then
+    rustup target add "$target"
+fi
+wine=$(command -v wine || command -v wine64)
+
+# --- builds --------------------------------------------------------------------------
+say "building the Linux and the Windows binary"
+cargo build --quiet
+cargo build --quiet --release --target "$target"
+linux=$root/target/debug/check_csbackup
+exe=$root/target/$target/release/check_csbackup.exe
+
+work=$(mktemp -d)
+export WINEPREFIX=$work/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+unset DISPLAY WAYLAND_DISPLAY
+cleanup() {
+    wineserver -k >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+rustc --edition 2021 --target "$target" -C linker=x86_64-w64-mingw32-gcc \
+    -o "$work/powershell.exe" tests/stand_in/powershell.rs
+
+say "starting Wine in a private prefix"
+boot=$SECONDS
+"$wine" wineboot -i >/dev/null 2>&1 || true
+wineserver -w || true
+echo "wineboot took $((SECONDS - boot)) s"
+system32=$WINEPREFIX/drive_c/windows/system32
+if [[ ! -e $system32/bcryptprimitives.dll ]]; then
+    # Wine 8 (Debian 12) lacks the DLL Rust's std takes random numbers from.
+    x86_64-w64-mingw32-gcc -shared -O2 -o "$system32/bcryptprimitives.dll" \
+        scripts/wine/bcryptprimitives.c -lbcrypt
+fi
+
+# C:\csbackup in Wine is $share here.
+share=$WINEPREFIX/drive_c/csbackup
+mkdir -p "$share"
+cp -p examples/* "$share/"
+cp "$work/powershell.exe" "$share/powershell.exe"
+
+failures=0
+passes=0
+pass() { passes=$((passes + 1)); }
+fail() {
+    failures=$((failures + 1))
+    printf 'FAIL: %s\n' "$1"
+    [[ -z ${2-} ]] || printf '%s\n' "$2" | sed 's/^/    /'
+}
+
+# Ages move on between two runs: compare them as words, not numbers.
+# normalize [PATH]: also names PATH <file>.
+normalize() {
+    local rules=(-e 's/age=[0-9]+s/age=Ns/g' -e 's/[0-9]+ (s|min|h|d)\b/N \1/g')
+    [[ -z ${1-} ]] || rules+=(-e "s#$1#<file>#g")
+    sed -E "${rules[@]}"
+}
+
+# run_both NAME LINUX_PATH WINDOWS_PATH [ARGS...]: -f PATH on both builds, compared.
+run_both() {
+    local name=$1 unix_path=$2 windows_path=$3
+    shift 3
+    local lin win lin_rc win_rc
+    set +e
+    lin=$("$linux" -f "$unix_path" "$@" 2>&1)
+    lin_rc=$?
+    win=$("$wine" "$exe" -f "$windows_path" "$@" 2>/dev/null)
+    win_rc=$?
+    set -e
+    lin=$(normalize "$unix_path" <<<"$lin")
+    win=$(normalize "${windows_path//\\/\\\\}" <<<"$win")
+    if [[ $lin_rc == "$win_rc" && $lin == "$win" ]]; then
+        pass
+    else
+        fail "$name: Linux exit $lin_rc, Windows exit $win_rc" "$(diff <(echo "$lin") <(echo "$win") || true)"
+    fi
+}
+
+say "the example documents, Linux and Windows side by side"
+for file in examples/*; do
+    name=$(basename "$file")
+    run_both "$name (C:\\)" "$share/$name" "C:\\csbackup\\$name"
+    run_both "$name -v (C:\\)" "$share/$name" "C:\\csbackup\\$name" -v --cms-master-pool pool02.contoso.com
+    run_both "$name --max-output 300" "$share/$name" "C:\\csbackup\\$name" --max-output 300 -vv
+done
+zpath="Z:${root//\//\\}\\examples\\pool02-utf16le.json"
+run_both "UTF-16LE by a Z:\\ path" "$root/examples/pool02-utf16le.json" "$zpath" -v
+run_both "a missing file" "$share/none.json" "C:\\csbackup\\none.json"
+run_both "a folder" "$share" "C:\\csbackup"
+run_both "a usage error" "$share/pool-healthy.json" "C:\\csbackup\\pool-healthy.json" --map nonsense
+
+set +e
+lin=$("$linux" -f - -v <examples/pool02-utf16le.json)
+lin_rc=$?
+win=$("$wine" "$exe" -f - -v <examples/pool02-utf16le.json 2>/dev/null)
+win_rc=$?
+set -e
+if [[ $lin_rc == "$win_rc" && "$(normalize <<<"$lin")" == "$(normalize <<<"$win")" ]]; then
+    pass
+else
+    fail "standard input: Linux exit $lin_rc, Windows exit $win_rc" "$lin"$'\n'"$win"
+fi
+
+# --- the collector on Windows ----------------------------------------------------------
+say "collect and --live with a Windows stand-in PowerShell"
+export CSBACKUP_STAND_IN_SCRIPT="Z:${root//\//\\}\\packaging\\windows\\Collect-CsBackupStatus.ps1"
+ps='C:\csbackup\powershell.exe'
+out='C:\csbackup\pools.json'
+
+# expect NAME WANTED_RC RC [TEXT_THAT_MUST_APPEAR TEXT]
+expect() {
+    if [[ $3 == "$2" && ( -z ${4-} || ${5-} == *"$4"* ) ]]; then
+        pass
+    else
+        fail "$1: exit $3, expected $2${4:+ and '$4'}" "${5-}"
+    fi
+}
+
+set +e
+said=$(CSBACKUP_STAND_IN=answer "$wine" "$exe" collect --pool pool01.contoso.com \
+    --pool pool02.contoso.com --out "$out" --powershell "$ps" 2>&1)
+expect "collect answers" 0 $? "wrote 2 pool(s)" "$said"
+said=$("$wine" "$exe" -f "$out" 2>/dev/null)
+expect "the check reads what collect wrote" 0 $? "CSBACKUP OK" "$said"
+lin=$("$linux" -f "$share/pools.json")
+[[ "$(normalize <<<"$lin")" == "$(normalize <<<"$said")" ]] && pass ||
+    fail "Linux reads the Windows status file differently" "$lin"$'\n'"$said"
+grep -q '"ComputerName"' "$share/pools.json" && grep -q '"CollectedAt"' "$share/pools.json" && pass ||
+    fail "the status file lacks ComputerName or CollectedAt" "$(cat "$share/pools.json")"
+
+said=$(CSBACKUP_STAND_IN=fail "$wine" "$exe" collect --pool pool01.contoso.com \
+    --out "$out" --powershell "$ps" 2>&1)
+expect "collect with a failing PowerShell" 1 $? "exited with code 1" "$said"
+said=$("$wine" "$exe" -f "$out" 2>/dev/null)
+expect "the check reports the collector's Error" 2 $? "SkypeForBusiness" "$said"
+
+said=$(CSBACKUP_STAND_IN=hang "$wine" "$exe" collect --pool pool01.contoso.com \
+    --out "$out" --powershell "$ps" -t 2 2>&1)
+expect "collect stops a hanging PowerShell" 1 $? "did not finish in time" "$said"
+
+rm -f "$share/stand-in.log"
+said=$(CSBACKUP_STAND_IN_LOG='C:\csbackup\stand-in.log' "$wine" "$exe" collect \
+    --pool 'x;Remove-Item C:\' --out "$out" --powershell "$ps" 2>&1)
+expect "collect refuses an injection attempt" 2 $? "not a host name" "$said"
+[[ ! -e $share/stand-in.log ]] && pass || fail "PowerShell was started for a refused pool"
+
+said=$(CSBACKUP_STAND_IN=answer "$wine" "$exe" --live --pool pool01.contoso.com \
+    --powershell "$ps" 2>/dev/null)
+expect "--live" 0 $? "CSBACKUP OK" "$said"
+said=$(CSBACKUP_STAND_IN=hang "$wine" "$exe" --live --pool pool01.contoso.com \
+    --powershell "$ps" -t 2 2>/dev/null)
+expect "--live stops a hanging PowerShell" 3 $? "while waiting for PowerShell" "$said"
+set -e
+
+echo "windows-check: $passes passed, $failures failed, $((SECONDS - started)) s in all"
+((failures == 0))

@@ -1,0 +1,557 @@
+//! Black-box tests of `check_csbackup collect` and `--live`, with a stand-in PowerShell
+//! (tests/stand_in/powershell.rs, built here with rustc) that answers like the collector
+//! script, fails, hangs, prints garbage or a partial line, or answers slowly.
+#![cfg(unix)]
+
+use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_check_csbackup");
+const POOL1: &str = "pool01.contoso.com";
+const POOL2: &str = "pool02.contoso.com";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn script_file() -> PathBuf {
+    root().join("packaging/windows/Collect-CsBackupStatus.ps1")
+}
+
+/// The stand-in PowerShell, compiled once per test run.
+fn stand_in() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("powershell-stand-in");
+        let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+        let status = Command::new(rustc)
+            .args(["--edition", "2021", "-o"])
+            .arg(&out)
+            .arg(root().join("tests/stand_in/powershell.rs"))
+            .status()
+            .expect("rustc runs");
+        assert!(status.success(), "the stand-in PowerShell builds");
+        out
+    })
+}
+
+/// A fresh folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("collect-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+struct Ran {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Ran {
+    fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+}
+
+/// Runs a command to its end; a run that takes over a minute is a hang and fails.
+fn run(command: &mut Command) -> Ran {
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    finish(child)
+}
+
+fn finish(mut child: Child) -> Ran {
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let limit = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break status;
+        }
+        if Instant::now() > limit {
+            let _ = child.kill();
+            panic!("still running after 60 s: a hang");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Ran {
+        status,
+        stdout: out.join().expect("stdout read"),
+        stderr: err.join().expect("stderr read"),
+    }
+}
+
+/// `check_csbackup collect` for `pools` into `out`, the stand-in answering in `mode`.
+fn collector(dir: &Path, mode: &str, pools: &[&str], out: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command.arg("collect");
+    for pool in pools {
+        command.args(["--pool", pool]);
+    }
+    command
+        .arg("--out")
+        .arg(out)
+        .arg("--powershell")
+        .arg(stand_in())
+        .env("CSBACKUP_STAND_IN", mode)
+        .env("CSBACKUP_STAND_IN_SCRIPT", script_file())
+        .env("CSBACKUP_STAND_IN_LOG", dir.join("stand-in.log"));
+    command
+}
+
+fn check(file: &Path) -> Ran {
+    run(Command::new(BIN).arg("-f").arg(file))
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).expect("status file")).expect("JSON")
+}
+
+/// The process ids the stand-in logged, one per start.
+fn stand_in_pids(dir: &Path) -> Vec<u32> {
+    std::fs::read_to_string(dir.join("stand-in.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split(' ').next()?.parse().ok())
+        .collect()
+}
+
+fn is_running(pid: u32) -> bool {
+    // A zombie has ended; only a live process counts.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+fn assert_one_line(text: &str) {
+    assert_eq!(text.trim_end().lines().count(), 1, "one line: {text:?}");
+}
+
+#[test]
+fn writes_what_the_script_answers_with_the_collectors_fields() {
+    let dir = scratch("answer");
+    let out = dir.join("status.json");
+    let ran = run(&mut collector(&dir, "answer", &[POOL1, POOL2], &out));
+    assert_eq!(ran.code(), Some(0), "{}", ran.stderr);
+    assert!(ran.stdout.contains("wrote 2 pool(s)"), "{}", ran.stdout);
+    assert_eq!(stand_in_pids(&dir).len(), 1);
+    let log = std::fs::read_to_string(dir.join("stand-in.log")).unwrap();
+    assert!(
+        log.trim_end().ends_with(&format!(" {POOL1},{POOL2}")),
+        "{log}"
+    );
+
+    let doc = read_json(&out);
+    let pools = doc.as_array().expect("a list for two pools");
+    assert_eq!(pools.len(), 2);
+    for (pool, name) in pools.iter().zip([POOL1, POOL2]) {
+        assert_eq!(pool["PoolFqdn"], name);
+        assert_eq!(pool["ActiveMasterFqdn"], POOL1);
+        assert_eq!(pool["CollectorVersion"], env!("CARGO_PKG_VERSION"));
+        assert!(!pool["ComputerName"].as_str().unwrap().is_empty());
+        let at: jiff::Timestamp = pool["CollectedAt"].as_str().unwrap().parse().unwrap();
+        let age = jiff::Timestamp::now().as_second() - at.as_second();
+        assert!((0..600).contains(&age), "CollectedAt is now: {at}");
+        assert_eq!(pool["BackupModules"].as_array().unwrap().len(), 3);
+        // Properties the binary knows nothing about are kept.
+        assert!(pool.get("OverallExportStatus").is_some() && pool.get("Padding").is_some());
+    }
+
+    let checked = check(&out);
+    assert_eq!(checked.code(), Some(0), "{}", checked.stdout);
+    assert!(
+        checked.stdout.starts_with("CSBACKUP OK"),
+        "{}",
+        checked.stdout
+    );
+}
+
+#[test]
+fn one_pool_is_one_object_and_a_denied_pool_keeps_its_error() {
+    let dir = scratch("denied");
+    let out = dir.join("status.json");
+    let ran = run(&mut collector(
+        &dir,
+        "answer",
+        &[POOL1, "denied.contoso.com"],
+        &out,
+    ));
+    assert_eq!(ran.code(), Some(0), "{}", ran.stderr);
+    assert!(ran.stdout.contains("1 with an Error"), "{}", ran.stdout);
+    let checked = check(&out);
+    assert_eq!(checked.code(), Some(2), "{}", checked.stdout);
+    assert!(
+        checked.stdout.contains("Access is denied"),
+        "{}",
+        checked.stdout
+    );
+
+    let single = dir.join("single.json");
+    let ran = run(&mut collector(&dir, "answer", &[POOL1], &single));
+    assert_eq!(ran.code(), Some(0), "{}", ran.stderr);
+    assert_eq!(read_json(&single)["PoolFqdn"], POOL1);
+}
+
+/// Runs a failing collection over an existing healthy file and returns what it said.
+fn failed_collection(name: &str, mode: &str, extra: &[&str]) -> (Ran, Value, Ran) {
+    let dir = scratch(name);
+    let out = dir.join("status.json");
+    let ran = run(&mut collector(&dir, "answer", &[POOL1], &out));
+    assert_eq!(ran.code(), Some(0), "{}", ran.stderr);
+    let ran = run(collector(&dir, mode, &[POOL1], &out).args(extra));
+    assert_eq!(ran.code(), Some(1), "{mode}: {}", ran.stderr);
+    assert_eq!(ran.stdout, "");
+    assert_one_line(&ran.stderr);
+    assert!(
+        ran.stderr.starts_with("check_csbackup collect: "),
+        "{}",
+        ran.stderr
+    );
+    let doc = read_json(&out);
+    assert_eq!(doc["PoolFqdn"], POOL1);
+    assert!(doc.get("CollectedAt").is_some() && doc.get("ComputerName").is_some());
+    assert_eq!(doc["CollectorVersion"], env!("CARGO_PKG_VERSION"));
+    assert!(doc.get("BackupModules").is_none(), "the old data is gone");
+    let checked = check(&out);
+    assert_eq!(checked.code(), Some(2), "{}", checked.stdout);
+    assert!(checked.stdout.starts_with("CSBACKUP CRITICAL"));
+    for pid in stand_in_pids(&dir) {
+        assert!(!is_running(pid), "the stand-in {pid} was left running");
+    }
+    (ran, doc, checked)
+}
+
+#[test]
+fn a_failing_powershell_leaves_its_error_for_the_check() {
+    let (ran, doc, checked) = failed_collection("fail", "fail", &[]);
+    let error = doc["Error"].as_str().unwrap();
+    assert!(error.contains("exited with code 1"), "{error}");
+    assert!(
+        error.contains("The specified module 'SkypeForBusiness' was not loaded"),
+        "{error}"
+    );
+    assert!(ran.stderr.contains("exited with code 1"), "{}", ran.stderr);
+    assert!(
+        checked.stdout.contains("SkypeForBusiness"),
+        "{}",
+        checked.stdout
+    );
+}
+
+#[test]
+fn a_hanging_powershell_is_stopped_at_the_timeout() {
+    let (ran, doc, _) = failed_collection("hang", "hang", &["-t", "1"]);
+    let error = doc["Error"].as_str().unwrap();
+    assert!(error.contains("did not finish in time"), "{error}");
+    assert!(ran.stderr.contains("raise -t"), "{}", ran.stderr);
+}
+
+#[test]
+fn garbage_on_stdout_is_an_error() {
+    let (_, doc, _) = failed_collection("garbage", "garbage", &[]);
+    let error = doc["Error"].as_str().unwrap();
+    assert!(error.contains("not a status document"), "{error}");
+    assert!(error.contains("it began 'WARNING: The names"), "{error}");
+}
+
+#[test]
+fn a_partial_line_is_an_error() {
+    let (_, doc, _) = failed_collection("partial", "partial", &[]);
+    let error = doc["Error"].as_str().unwrap();
+    assert!(error.contains("cut short"), "{error}");
+}
+
+#[test]
+fn an_output_larger_than_any_status_document_is_an_error() {
+    let dir = scratch("too-big");
+    let out = dir.join("status.json");
+    let ran =
+        run(collector(&dir, "big", &[POOL1], &out).env("CSBACKUP_STAND_IN_BYTES", "17000000"));
+    assert_eq!(ran.code(), Some(1), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("wrote more than 16777216 bytes"),
+        "{}",
+        ran.stderr
+    );
+    assert!(std::fs::metadata(&out).unwrap().len() < 4096);
+}
+
+#[test]
+fn a_megabyte_on_stderr_does_not_stall_the_collector() {
+    let dir = scratch("noisy");
+    let out = dir.join("status.json");
+    let ran = run(&mut collector(&dir, "noisy", &[POOL1], &out));
+    assert_eq!(ran.code(), Some(0), "{}", ran.stderr);
+    assert_eq!(read_json(&out)["PoolFqdn"], POOL1);
+}
+
+#[test]
+fn a_missing_powershell_is_an_error_in_the_file() {
+    let dir = scratch("missing");
+    let out = dir.join("status.json");
+    let ran = run(Command::new(BIN).args([
+        "collect",
+        "--pool",
+        POOL1,
+        "--powershell",
+        dir.join("no-such-powershell").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(ran.code(), Some(1));
+    assert_one_line(&ran.stderr);
+    let error = read_json(&out)["Error"].as_str().unwrap().to_owned();
+    assert!(error.contains("could not be started"), "{error}");
+    assert!(error.contains("--powershell"), "{error}");
+}
+
+#[test]
+fn an_unwritable_out_path_fails_with_one_line() {
+    let dir = scratch("unwritable");
+    let out = dir.join("no-such-folder").join("status.json");
+    let ran = run(&mut collector(&dir, "answer", &[POOL1], &out));
+    assert_eq!(ran.code(), Some(1));
+    assert_one_line(&ran.stderr);
+    assert!(ran.stderr.contains("cannot write"), "{}", ran.stderr);
+}
+
+#[test]
+fn injection_attempts_are_refused_before_anything_runs() {
+    let dir = scratch("injection");
+    let out = dir.join("status.json");
+    let attempts = [
+        r"x;Remove-Item C:\",
+        "$(Remove-Item C:\\)",
+        "pool01.contoso.com'; Stop-Computer; '",
+        "pool01.contoso.com\"",
+        "pool01 contoso.com",
+        "pool01.contoso.com\nStop-Computer",
+        "`whoami`",
+        "-pool.contoso.com",
+        "",
+    ];
+    for attempt in attempts {
+        let ran = run(&mut collector(&dir, "answer", &[POOL1, attempt], &out));
+        assert_eq!(ran.code(), Some(2), "{attempt:?}: {}", ran.stderr);
+        assert_eq!(ran.stdout, "");
+        assert_one_line(&ran.stderr);
+        assert!(
+            ran.stderr.starts_with("check_csbackup collect: usage: "),
+            "{}",
+            ran.stderr
+        );
+        // A leading '-' reads as an option, which is refused as well.
+        let refused = [
+            "not a host name",
+            "unexpected argument",
+            "a value is required",
+        ];
+        assert!(
+            refused.iter().any(|r| ran.stderr.contains(r)),
+            "{attempt:?}: {}",
+            ran.stderr
+        );
+    }
+    assert!(
+        !dir.join("stand-in.log").exists(),
+        "PowerShell was started for a refused pool"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn usage_errors_and_help() {
+    let ran = run(Command::new(BIN).args(["collect", "--pool", POOL1]));
+    assert_eq!(ran.code(), Some(2));
+    assert!(ran.stderr.contains("--out"), "{}", ran.stderr);
+    assert_one_line(&ran.stderr);
+    let ran = run(Command::new(BIN).args(["collect", "--help"]));
+    assert_eq!(ran.code(), Some(0));
+    assert!(ran.stdout.contains("--print-script"), "{}", ran.stdout);
+    let ran = run(Command::new(BIN).args(["collect", "-t", "0", "--pool", POOL1, "--out", "x"]));
+    assert_eq!(ran.code(), Some(2));
+}
+
+#[test]
+fn prints_the_script_it_runs() {
+    let ran = run(Command::new(BIN).args(["collect", "--print-script"]));
+    assert_eq!(ran.code(), Some(0));
+    assert_eq!(ran.stdout, std::fs::read_to_string(script_file()).unwrap());
+}
+
+/// A valid status file, written by a successful collection, and its bytes.
+fn healthy_file(dir: &Path) -> (PathBuf, Vec<u8>) {
+    let out = dir.join("status.json");
+    let ran = run(&mut collector(dir, "answer", &[POOL1], &out));
+    assert_eq!(ran.code(), Some(0), "{}", ran.stderr);
+    let bytes = std::fs::read(&out).unwrap();
+    (out, bytes)
+}
+
+#[test]
+fn killed_while_writing_the_old_file_stays_whole() {
+    let dir = scratch("killed-writing");
+    let (out, before) = healthy_file(&dir);
+    // A file size limit makes the kernel kill the collector (SIGXFSZ) in the middle of
+    // writing a document larger than the limit: a kill at exactly the worst moment.
+    let command = collector(&dir, "big", &[POOL1], &out);
+    let args: Vec<_> = std::iter::once(command.get_program().to_owned())
+        .chain(command.get_args().map(|a| a.to_owned()))
+        .collect();
+    let mut limited = Command::new("bash");
+    limited
+        .args(["-c", "ulimit -f 16 && exec \"$@\"", "bash"])
+        .args(&args)
+        .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env("CSBACKUP_STAND_IN_BYTES", "1000000");
+    let ran = run(&mut limited);
+    assert_eq!(
+        ran.status.signal(),
+        Some(25),
+        "SIGXFSZ: {:?} {}",
+        ran.status,
+        ran.stderr
+    );
+
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert_eq!(leftovers.len(), 1, "the torn temporary file");
+    let torn = leftovers[0].metadata().unwrap().len();
+    assert!(torn > 0 && torn < 1_000_000, "cut mid-write: {torn} bytes");
+
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "the old file is whole"
+    );
+    let checked = check(&out);
+    assert_eq!(checked.code(), Some(0), "{}", checked.stdout);
+
+    // The next run replaces the file; the leftover is never read.
+    let ran = run(collector(&dir, "big", &[POOL1], &out).env("CSBACKUP_STAND_IN_BYTES", "100000"));
+    assert_eq!(ran.code(), Some(0), "{}", ran.stderr);
+    assert!(std::fs::metadata(&out).unwrap().len() > 100_000);
+    assert_eq!(check(&out).code(), Some(0));
+}
+
+#[test]
+fn killed_while_reading_powershell_the_old_file_stays_whole() {
+    let dir = scratch("killed-reading");
+    let (out, before) = healthy_file(&dir);
+    let child = collector(&dir, "big", &[POOL1], &out)
+        .env("CSBACKUP_STAND_IN_BYTES", "4000000")
+        .env("CSBACKUP_STAND_IN_DELAY_MS", "5")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while stand_in_pids(&dir).len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the stand-in started"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let mut child = child;
+    child.kill().unwrap();
+    let ran = finish(child);
+    assert_eq!(ran.status.signal(), Some(9));
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "the old file is whole"
+    );
+    assert_eq!(check(&out).code(), Some(0));
+}
+
+fn live(dir: &Path, mode: &str, extra: &[&str]) -> Ran {
+    run(Command::new(BIN)
+        .args(["--live", "--pool", POOL1, "--pool", POOL2, "--powershell"])
+        .arg(stand_in())
+        .args(extra)
+        .env("CSBACKUP_STAND_IN", mode)
+        .env("CSBACKUP_STAND_IN_SCRIPT", script_file())
+        .env("CSBACKUP_STAND_IN_LOG", dir.join("stand-in.log")))
+}
+
+#[test]
+fn live_checks_what_powershell_answers() {
+    let dir = scratch("live");
+    let ran = live(&dir, "answer", &["-v"]);
+    assert_eq!(ran.code(), Some(0), "{}", ran.stdout);
+    assert!(ran.stdout.starts_with("CSBACKUP OK - "), "{}", ran.stdout);
+    assert!(ran.stdout.contains(POOL2), "{}", ran.stdout);
+    let ran = live(&dir, "fail", &[]);
+    assert_eq!(ran.code(), Some(2), "{}", ran.stdout);
+    assert!(ran.stdout.contains("SkypeForBusiness"), "{}", ran.stdout);
+    let ran = live(&dir, "partial", &[]);
+    assert_eq!(ran.code(), Some(2), "{}", ran.stdout);
+    assert!(ran.stdout.contains("cut short"), "{}", ran.stdout);
+}
+
+#[test]
+fn live_stops_powershell_within_the_plugin_timeout() {
+    let dir = scratch("live-hang");
+    let ran = live(&dir, "hang", &["-t", "1"]);
+    assert_eq!(ran.code(), Some(3), "{}", ran.stdout);
+    assert_one_line(&ran.stdout);
+    assert!(
+        ran.stdout
+            .starts_with("CSBACKUP UNKNOWN - timed out after 1 s while waiting for PowerShell"),
+        "{}",
+        ran.stdout
+    );
+    let pids = stand_in_pids(&dir);
+    assert_eq!(pids.len(), 1);
+    assert!(!is_running(pids[0]), "the stand-in was left running");
+}
+
+#[test]
+fn live_usage_errors_are_unknown() {
+    for args in [
+        &["--live"][..],
+        &["--live", "--pool", POOL1, "-f", "x.json"],
+        &["--powershell", "pwsh", "-f", "x.json"],
+        &["--live", "--pool", "x;y"],
+    ] {
+        let ran = run(Command::new(BIN).args(args));
+        assert_eq!(ran.code(), Some(3), "{args:?}");
+        assert!(
+            ran.stdout.starts_with("CSBACKUP UNKNOWN - usage: "),
+            "{}",
+            ran.stdout
+        );
+    }
+}
