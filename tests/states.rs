@@ -220,6 +220,10 @@ fn a_collection_error_is_critical_unless_told_otherwise() {
     );
     check_json(doc, &["--on-error", "warning"])
         .assert(1, "WARNING - p.contoso.com: collection failed");
+    // Where the data came from is shown at -vv.
+    let collected = r#"{"PoolFqdn":"p.contoso.com","ComputerName":"FE01","CollectorVersion":"9.9.9","BackupModules":[{"Identity":"A","ExportStatus":"SteadyState","ImportStatus":"NormalState"}]}"#;
+    check_json(collected, &["-vv"])
+        .assert(0, "p.contoso.com: collected on FE01 by collector 9.9.9");
 }
 
 #[test]
