@@ -98,6 +98,9 @@ wait_for_port() {
 #   errors.json      NonSteadyState, ErrorState on both sides: CRITICAL
 #   two-pools.json   two pools: WARNING; long output at -vvv
 #   status.json      the two pools again, where the shipped snippets look
+#   pool01.contoso.com.json, pool02.contoso.com.json
+#                    one pool each, with ActiveMasterFqdn, as the collector writes them:
+#                    OK and WARNING
 #   broken.json      cut off mid-document: UNKNOWN
 #   collect-error.json  the collector's Error: CRITICAL
 # Their age comes from the files' time; "$2" (a `touch -d` date) sets it.
@@ -110,6 +113,15 @@ write_fixtures() {
     cp "$STACK_ROOT/examples/two-pools.json" "$dir/two-pools.json"
     cp "$STACK_ROOT/examples/two-pools.json" "$dir/status.json"
     head -c 120 "$STACK_ROOT/examples/pool-errors.json" >"$dir/broken.json"
+    local pool
+    for pool in pool01.contoso.com pool02.contoso.com; do
+        python3 -c '
+import json, sys
+pool = next(p for p in json.load(open(sys.argv[1])) if p["PoolFqdn"] == sys.argv[2])
+pool.update(ComputerName="FE01", CollectorVersion="0.1.0", ActiveMasterFqdn="pool02.contoso.com")
+print(json.dumps(pool))
+' "$STACK_ROOT/examples/two-pools.json" "$pool" >"$dir/$pool.json"
+    done
     cat >"$dir/collect-error.json" <<'EOF'
 {
   "PoolFqdn": "pool01.contoso.com",

@@ -135,12 +135,12 @@ nscp=0
 while IFS= read -r line; do
     name="${line%% = *}"
     args="${line#*check_csbackup.exe }"
-    args="${args//C:\\ProgramData\\check_csbackup\\status.json/$D/status.json}"
+    args="${args//C:\\ProgramData\\check_csbackup\\/$D/}"
     rc=0
     # shellcheck disable=SC2086 # the ini's arguments are words without spaces
     out="$("$STACK_ROOT/target/release/check_csbackup" $args)" || rc=$?
     case "$name:$rc" in
-    check_csbackup:1 | check_csbackup_pool01:0 | check_csbackup_pool02:1) ;;
+    check_csbackup_pool01:0 | check_csbackup_pool02:1 | check_csbackup_pool02_verbose:1) ;;
     *) fail "nscp $name: exit $rc: $out" ;;
     esac
     [ "$(printf '%s' "$out" | wc -c)" -le 1023 ] || fail "nscp $name: more than 1023 bytes"
