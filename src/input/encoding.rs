@@ -9,26 +9,30 @@ pub struct Decoded {
     pub encoding: &'static str,
 }
 
-/// Decodes a status document's bytes, or says why they are not text.
-pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
+/// Decodes a status document's bytes, or says why they are not text. Takes the bytes so
+/// that UTF-8 becomes the text in place and nothing keeps a second copy alive.
+pub fn decode(mut bytes: Vec<u8>) -> Result<Decoded, String> {
     if bytes.is_empty() {
         return Err(
             "the file is empty (was it written while being read? the collector writes atomically)"
                 .into(),
         );
     }
-    let decoded = match bytes {
+    let decoded = match bytes.as_slice() {
         [0xFF, 0xFE, 0, 0, ..] | [0, 0, 0xFE, 0xFF, ..] => {
             return Err(
                 "UTF-32 text is not supported: write UTF-8 or UTF-16 (Out-File -Encoding utf8)"
                     .into(),
             )
         }
-        [0xEF, 0xBB, 0xBF, rest @ ..] => utf8(rest, "UTF-8 with BOM")?,
+        [0xEF, 0xBB, 0xBF, ..] => {
+            bytes.drain(..3);
+            utf8(bytes, "UTF-8 with BOM")?
+        }
         [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes, "UTF-16LE with BOM")?,
         [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes, "UTF-16BE with BOM")?,
-        [a, 0, ..] if *a != 0 => utf16(bytes, u16::from_le_bytes, "UTF-16LE without BOM")?,
-        [0, b, ..] if *b != 0 => utf16(bytes, u16::from_be_bytes, "UTF-16BE without BOM")?,
+        [a, 0, ..] if *a != 0 => utf16(&bytes, u16::from_le_bytes, "UTF-16LE without BOM")?,
+        [0, b, ..] if *b != 0 => utf16(&bytes, u16::from_be_bytes, "UTF-16BE without BOM")?,
         _ => utf8(bytes, "UTF-8")?,
     };
     if let Some(at) = decoded.text.find('\0') {
@@ -46,15 +50,12 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     Ok(decoded)
 }
 
-fn utf8(bytes: &[u8], encoding: &'static str) -> Result<Decoded, String> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(Decoded {
-            text: text.to_owned(),
-            encoding,
-        }),
+fn utf8(bytes: Vec<u8>, encoding: &'static str) -> Result<Decoded, String> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Decoded { text, encoding }),
         Err(e) => Err(format!(
             "not valid {encoding} text (invalid byte at offset {}): write the file as UTF-8 or as UTF-16 with a BOM",
-            e.valid_up_to()
+            e.utf8_error().valid_up_to()
         )),
     }
 }
@@ -115,7 +116,7 @@ mod tests {
             ),
         ];
         for (bytes, encoding) in cases {
-            let d = decode(&bytes).unwrap();
+            let d = decode(bytes).unwrap();
             assert_eq!(d.text, "{}");
             assert_eq!(d.encoding, encoding);
         }
@@ -123,14 +124,20 @@ mod tests {
 
     #[test]
     fn refuses_broken_text() {
-        assert!(decode(b"").unwrap_err().contains("empty"));
-        assert!(decode(b" \r\n ").unwrap_err().contains("white space"));
+        assert!(decode(b"".to_vec()).unwrap_err().contains("empty"));
+        assert!(decode(b" \r\n ".to_vec())
+            .unwrap_err()
+            .contains("white space"));
         let mut odd = utf16le("{}", true);
         odd.push(b'x');
-        assert!(decode(&odd).unwrap_err().contains("odd byte count"));
-        assert!(decode(b"{\xC3(}").unwrap_err().contains("not valid UTF-8"));
-        assert!(decode(b"{\"a\":\x00}").unwrap_err().contains("binary"));
+        assert!(decode(odd).unwrap_err().contains("odd byte count"));
+        assert!(decode(b"{\xC3(}".to_vec())
+            .unwrap_err()
+            .contains("not valid UTF-8"));
+        assert!(decode(b"{\"a\":\x00}".to_vec())
+            .unwrap_err()
+            .contains("binary"));
         let lone = [0xFF, 0xFE, 0x00, 0xD8, b'{', 0];
-        assert!(decode(&lone).unwrap_err().contains("surrogate"));
+        assert!(decode(lone.to_vec()).unwrap_err().contains("surrogate"));
     }
 }
