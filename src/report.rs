@@ -300,20 +300,25 @@ fn first_line(state: Level, summary: &str, perfdata: &[Perf]) -> String {
 /// Shortens the output to at most `max` bytes: long output goes first (with a marker
 /// saying how much), then the summary's tail; the state and perfdata stay whole, but for
 /// trailing perfdata items when even they alone would not fit.
-fn fit(
-    state: Level,
-    summary: &str,
-    mut perfdata: Vec<Perf>,
-    lines: Vec<String>,
-    max: usize,
-) -> String {
+///
+/// Lengths are counted, not re-rendered, for each candidate cut: a document with a
+/// million findings must not make this quadratic.
+fn fit(state: Level, summary: &str, perfdata: Vec<Perf>, lines: Vec<String>, max: usize) -> String {
     let mut summary = clean(summary);
+    let head = first_line(state, "", &[]).len(); // "CSBACKUP STATE - \n"
+    let items: Vec<usize> = perfdata.iter().map(|p| p.render().len()).collect();
+    let mut kept_perf = items.len();
+    // " | " and the items joined by spaces.
+    let mut perf_len = match kept_perf {
+        0 => 0,
+        n => 3 + items.iter().sum::<usize>() + (n - 1),
+    };
     loop {
-        let first = first_line(state, &summary, &perfdata);
-        if first.len() <= max {
+        let first = head + summary.len() + perf_len;
+        if first <= max {
             break;
         }
-        let excess = first.len() - max;
+        let excess = first - max;
         let room = summary.len().saturating_sub(excess + 3);
         if room >= 20 {
             let mut cut = room;
@@ -321,29 +326,32 @@ fn fit(
                 cut -= 1;
             }
             summary = format!("{}...", &summary[..cut]);
-        } else if perfdata.pop().is_none() {
+        } else if kept_perf > 0 {
+            kept_perf -= 1;
+            perf_len -= items[kept_perf] + if kept_perf == 0 { 3 } else { 1 };
+        } else {
             // Only a tiny --max-output gets here; the CLI refuses those.
             let line = first_line(state, "", &[]);
             return line[..line.len().min(max)].to_owned();
         }
     }
-    let full = assemble(state, &summary, &perfdata, &lines, None);
-    if full.len() <= max {
-        return full;
+    let perfdata = &perfdata[..kept_perf];
+    let first = head + summary.len() + perf_len;
+    let line_lens: Vec<usize> = lines.iter().map(|l| clean(l).len() + 1).collect();
+    let mut body: usize = line_lens.iter().sum();
+    if first + body <= max {
+        return assemble(state, &summary, perfdata, &lines, None);
     }
-    let mut kept = lines.len();
-    loop {
-        let marker = format!(
-            "... {} more lines left out (--max-output {max})",
-            lines.len() - kept
-        );
-        let out = assemble(state, &summary, &perfdata, &lines[..kept], Some(marker));
-        if out.len() <= max || kept == 0 {
-            if out.len() <= max {
-                return out;
-            }
-            return first_line(state, &summary, &perfdata);
+    let marker =
+        |left_out: usize| format!("... {left_out} more lines left out (--max-output {max})");
+    for kept in (0..=lines.len()).rev() {
+        if kept < lines.len() {
+            body -= line_lens[kept];
         }
-        kept -= 1;
+        if first + body + marker(lines.len() - kept).len() < max {
+            let marker = marker(lines.len() - kept);
+            return assemble(state, &summary, perfdata, &lines[..kept], Some(marker));
+        }
     }
+    first_line(state, &summary, perfdata)
 }
