@@ -5,14 +5,16 @@
 //! (`$s.BackupModules | ConvertTo-Json`); a single module unrolled into an object; any
 //! list wrapped as `{"value":[...],"Count":N}`. Property names compare case-insensitively.
 
-use serde_json::{Map, Value};
+mod tree;
+
+use tree::{Node, Object};
 
 use super::scalar;
 use crate::model::{clip, CollectedAt, DamagedModule, Module, Modules, Pool, Reported};
 
 /// Reads a JSON status document into its pools.
 pub fn read(source: &str) -> Result<Vec<Pool>, String> {
-    let value: Value = serde_json::from_str(source).map_err(|e| {
+    let value = tree::parse(source).map_err(|e| {
         let hint = if e.is_eof() {
             "the document ends too early: was it cut short while being written?"
         } else {
@@ -21,12 +23,12 @@ pub fn read(source: &str) -> Result<Vec<Pool>, String> {
         format!("not valid JSON ({e}); {hint}")
     })?;
     match unwrap_list(value) {
-        Value::Array(items) => read_list(items),
-        Value::Object(map) if is_status_object(&map) => Ok(vec![read_pool(map)]),
-        Value::Object(map) if is_module_object(&map) => {
-            Ok(vec![bare_modules(vec![Value::Object(map)])])
+        Node::Array(items) => read_list(items),
+        Node::Object(map) if is_status_object(&map) => Ok(vec![read_pool(map)]),
+        Node::Object(map) if is_module_object(&map) => {
+            Ok(vec![bare_modules(vec![Node::Object(map)])])
         }
-        Value::Object(map) => Err(format!(
+        Node::Object(map) => Err(format!(
             "a JSON object that is not a Backup Service status (properties: {}); expected \
              the output of Get-CsBackupServiceStatus | ConvertTo-Json -Depth 5",
             property_list(&map)
@@ -39,13 +41,13 @@ pub fn read(source: &str) -> Result<Vec<Pool>, String> {
     }
 }
 
-fn read_list(items: Vec<Value>) -> Result<Vec<Pool>, String> {
+fn read_list(items: Vec<Node>) -> Result<Vec<Pool>, String> {
     if items.is_empty() {
         return Err("an empty JSON list: it holds no pool and no module (did Get-CsBackupServiceStatus return nothing?)".into());
     }
     let statuses = items
         .iter()
-        .filter(|v| matches!(v, Value::Object(m) if is_status_object(m)))
+        .filter(|v| matches!(v, Node::Object(m) if is_status_object(m)))
         .count();
     if statuses == 0 {
         return Ok(vec![bare_modules(items)]);
@@ -59,30 +61,24 @@ fn read_list(items: Vec<Value>) -> Result<Vec<Pool>, String> {
     Ok(items
         .into_iter()
         .filter_map(|v| match v {
-            Value::Object(map) => Some(read_pool(map)),
+            Node::Object(map) => Some(read_pool(map)),
             _ => None,
         })
         .collect())
 }
 
 /// PowerShell 5.1 sometimes writes a list as `{"value":[...],"Count":N}`.
-fn unwrap_list(value: Value) -> Value {
+fn unwrap_list(value: Node) -> Node {
     match value {
-        Value::Object(mut map)
+        Node::Object(mut map)
             if (map.len() == 2 && has(&map, "count") || map.len() == 1) && has(&map, "value") =>
         {
-            let key = map
-                .keys()
-                .find(|k| key_is(k, "value"))
-                .cloned()
-                .unwrap_or_default();
-            match map.remove(&key) {
-                Some(inner @ Value::Array(_)) => inner,
-                Some(inner) => {
-                    map.insert(key, inner);
-                    Value::Object(map)
-                }
-                None => Value::Object(map),
+            match map
+                .iter()
+                .position(|(k, v)| key_is(k, "value") && matches!(v, Node::Array(_)))
+            {
+                Some(at) => map.swap_remove(at).1,
+                None => Node::Object(map),
             }
         }
         other => other,
@@ -93,9 +89,32 @@ fn key_is(key: &str, lower: &str) -> bool {
     key.trim().eq_ignore_ascii_case(lower)
 }
 
-fn has(map: &Map<String, Value>, lower: &str) -> bool {
-    map.keys().any(|k| key_is(k, lower))
+fn has(map: &Object, lower: &str) -> bool {
+    map.iter().any(|(k, _)| key_is(k, lower))
 }
+
+/// The field a property name stands for, compared trimmed and case-insensitively
+/// (without allocating a lowercase copy of every name).
+fn field(key: &str, fields: &[&'static str]) -> &'static str {
+    let key = key.trim();
+    fields
+        .iter()
+        .copied()
+        .find(|f| key.eq_ignore_ascii_case(f))
+        .unwrap_or("")
+}
+
+const POOL_FIELDS: [&str; 9] = [
+    "backupmodules",
+    "poolfqdn",
+    "overallexportstatus",
+    "overallimportstatus",
+    "activemasterfqdn",
+    "collectedat",
+    "computername",
+    "collectorversion",
+    "error",
+];
 
 const STATUS_KEYS: [&str; 7] = [
     "backupmodules",
@@ -114,35 +133,35 @@ const MODULE_KEYS: [&str; 5] = [
     "name",
 ];
 
-fn is_status_object(map: &Map<String, Value>) -> bool {
+fn is_status_object(map: &Object) -> bool {
     STATUS_KEYS.iter().any(|k| has(map, k))
 }
 
-fn is_module_object(map: &Map<String, Value>) -> bool {
+fn is_module_object(map: &Object) -> bool {
     MODULE_KEYS.iter().any(|k| has(map, k))
 }
 
-fn property_list(map: &Map<String, Value>) -> String {
+fn property_list(map: &Object) -> String {
     if map.is_empty() {
         return "none".into();
     }
-    let names: Vec<&str> = map.keys().take(6).map(String::as_str).collect();
+    let names: Vec<&str> = map.iter().take(6).map(|(k, _)| k.as_ref()).collect();
     let more = if map.len() > 6 { ", ..." } else { "" };
     clip(&format!("{}{more}", names.join(", ")), 200)
 }
 
-fn bare_modules(items: Vec<Value>) -> Pool {
+fn bare_modules(items: Vec<Node>) -> Pool {
     Pool {
-        modules: read_modules(Value::Array(items)),
+        modules: read_modules(Node::Array(items)),
         ..Pool::default()
     }
 }
 
-fn read_pool(map: Map<String, Value>) -> Pool {
+fn read_pool(map: Object) -> Pool {
     let mut pool = Pool::default();
     for (key, value) in map {
         // The first of several case variants wins; the others are kept for `-vvv`.
-        match key.trim().to_ascii_lowercase().as_str() {
+        match field(&key, &POOL_FIELDS) {
             "backupmodules" if pool.modules == Modules::Absent => {
                 pool.modules = read_modules(value)
             }
@@ -155,7 +174,7 @@ fn read_pool(map: Map<String, Value>) -> Pool {
             }
             "activemasterfqdn" if pool.active_master_fqdn.is_none() => {
                 pool.active_master_fqdn = match &value {
-                    Value::Null => Some(String::new()),
+                    Node::Null => Some(String::new()),
                     v => string(v),
                 }
             }
@@ -169,18 +188,18 @@ fn read_pool(map: Map<String, Value>) -> Pool {
             "error" if pool.error.is_none() && !value.is_null() => {
                 pool.error = Some(string(&value).unwrap_or_else(|| compact(&value)))
             }
-            _ => pool.other.push((key, compact(&value))),
+            _ => pool.other.push((key.into_owned(), compact(&value))),
         }
     }
     pool
 }
 
-fn read_modules(value: Value) -> Modules {
+fn read_modules(value: Node) -> Modules {
     let items = match unwrap_list(value) {
-        Value::Null => return Modules::Absent,
-        Value::String(s) => return Modules::DepthCut(s),
-        Value::Array(items) => items,
-        single @ Value::Object(_) => vec![single],
+        Node::Null => return Modules::Absent,
+        Node::String(s) => return Modules::DepthCut(clip(&s, LONGEST)),
+        Node::Array(items) => items,
+        single @ Node::Object(_) => vec![single],
         other => {
             return Modules::Listed {
                 modules: vec![],
@@ -192,27 +211,27 @@ fn read_modules(value: Value) -> Modules {
     let mut damaged = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
         match item {
-            Value::Object(map) => modules.push(read_module(map, index)),
-            Value::String(s) => damaged.push(DamagedModule::DepthCut(s)),
+            Node::Object(map) => modules.push(read_module(map, index)),
+            Node::String(s) => damaged.push(DamagedModule::DepthCut(clip(&s, LONGEST))),
             other => damaged.push(DamagedModule::NotAnObject(describe(&other))),
         }
     }
     Modules::Listed { modules, damaged }
 }
 
-fn read_module(map: Map<String, Value>, index: usize) -> Module {
+fn read_module(map: Object, index: usize) -> Module {
     let mut module = Module::default();
     let (mut identity, mut module_name, mut name) = (None, None, None);
     let mut export = None;
     let mut import = None;
     for (key, value) in map {
-        match key.trim().to_ascii_lowercase().as_str() {
+        match field(&key, &MODULE_KEYS) {
             "identity" if identity.is_none() => identity = Some(name_of(&value)),
             "modulename" if module_name.is_none() => module_name = Some(name_of(&value)),
             "name" if name.is_none() => name = Some(name_of(&value)),
             "exportstatus" if export.is_none() => export = Some(status(&value)),
             "importstatus" if import.is_none() => import = Some(status(&value)),
-            _ => module.other.push((key, compact(&value))),
+            _ => module.other.push((key.into_owned(), compact(&value))),
         }
     }
     module.name = [identity, module_name, name]
@@ -226,30 +245,30 @@ fn read_module(map: Map<String, Value>, index: usize) -> Module {
 }
 
 /// A module's name: a string, or the compact text of whatever `Identity` was.
-fn name_of(value: &Value) -> String {
+fn name_of(value: &Node) -> String {
     string(value).unwrap_or_else(|| match value {
-        Value::Null => String::new(),
+        Node::Null => String::new(),
         v => compact(v),
     })
 }
 
-fn status(value: &Value) -> Reported {
+fn status(value: &Node) -> Reported {
     match value {
-        Value::Null => Reported::Missing,
-        Value::String(s) if s.trim().is_empty() => Reported::Missing,
-        Value::String(s) => Reported::Name(s.trim().to_owned()),
-        Value::Number(n) => Reported::Number(n.to_string()),
+        Node::Null => Reported::Missing,
+        Node::String(s) if s.trim().is_empty() => Reported::Missing,
+        Node::String(s) => Reported::Name(clip(s.trim(), LONGEST)),
+        Node::Number(n) => Reported::Number(n.to_string()),
         other => Reported::Malformed(describe(other)),
     }
 }
 
-fn collected_at(value: &Value) -> CollectedAt {
+fn collected_at(value: &Node) -> CollectedAt {
     match value {
-        Value::String(s) => scalar::parse_timestamp(s)
+        Node::String(s) => scalar::parse_timestamp(s)
             .map(CollectedAt::At)
             .unwrap_or_else(|| CollectedAt::Unreadable(clip(s, 80))),
         // `Get-Date | ConvertTo-Json` in 5.1: {"value":"\/Date(..)\/","DisplayHint":2,...}
-        Value::Object(map) => match map.iter().find(|(k, _)| key_is(k, "value")) {
+        Node::Object(map) => match map.iter().find(|(k, _)| key_is(k, "value")) {
             Some((_, inner)) => collected_at(inner),
             None => CollectedAt::Unreadable(clip(&compact(value), 80)),
         },
@@ -257,28 +276,32 @@ fn collected_at(value: &Value) -> CollectedAt {
     }
 }
 
-fn string(value: &Value) -> Option<String> {
+/// The most characters kept of any text the document gives: an FQDN has at most 253,
+/// an error message rarely more; a megabyte-long "name" must not become the output.
+const LONGEST: usize = 512;
+
+fn string(value: &Node) -> Option<String> {
     match value {
-        Value::String(s) => Some(s.trim().to_owned()),
+        Node::String(s) => Some(clip(s.trim(), LONGEST)),
         _ => None,
     }
 }
 
-fn compact(value: &Value) -> String {
+fn compact(value: &Node) -> String {
     match value {
-        Value::String(s) => clip(s, 200),
+        Node::String(s) => clip(s, 200),
         other => clip(&other.to_string(), 200),
     }
 }
 
-fn describe(value: &Value) -> String {
+fn describe(value: &Node) -> String {
     match value {
-        Value::Null => "null".into(),
-        Value::Bool(b) => format!("the boolean {b}"),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("the text '{}'", clip(s, 60)),
-        Value::Array(a) => format!("a list of {} elements", a.len()),
-        Value::Object(_) => "an object".into(),
+        Node::Null => "null".into(),
+        Node::Bool(b) => format!("the boolean {b}"),
+        Node::Number(n) => format!("the number {n}"),
+        Node::String(s) => format!("the text '{}'", clip(s, 60)),
+        Node::Array(a) => format!("a list of {} elements", a.len()),
+        Node::Object(_) => "an object".into(),
     }
 }
 

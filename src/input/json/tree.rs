@@ -1,0 +1,200 @@
+//! A JSON value that borrows its strings from the document's text.
+//!
+//! `serde_json::Value` allocates every string and builds a hash map per object; for a
+//! document of 100,000 pools that tree is several times the document's size and most of
+//! the reading time. This tree keeps objects as lists of properties in document order
+//! (duplicates included, so "the first of several wins" holds for exact duplicates too)
+//! and allocates a string only when it holds an escape.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+/// One JSON value; strings borrow from the text when they can.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node<'a> {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(Cow<'a, str>),
+    Array(Vec<Node<'a>>),
+    Object(Object<'a>),
+}
+
+/// An object's properties, in document order.
+pub type Object<'a> = Vec<(Cow<'a, str>, Node<'a>)>;
+
+/// Parses a whole JSON text.
+pub fn parse(text: &str) -> serde_json::Result<Node<'_>> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let node = Node::deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(node)
+}
+
+impl Node<'_> {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Node::Null)
+    }
+}
+
+/// Compact JSON, as `serde_json::Value` would print it.
+impl fmt::Display for Node<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = serde_json::to_string(self).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+impl Serialize for Node<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Node::Null => serializer.serialize_unit(),
+            Node::Bool(b) => serializer.serialize_bool(*b),
+            Node::Number(n) => n.serialize(serializer),
+            Node::String(s) => serializer.serialize_str(s),
+            Node::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Node::Object(properties) => {
+                let mut map = serializer.serialize_map(Some(properties.len()))?;
+                for (key, value) in properties {
+                    map.serialize_entry(key.as_ref(), value)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Node<'de>, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Node<'de>, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Node<'de>, E> {
+        Ok(Node::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Node<'de>, E> {
+        Ok(Node::Number(n.into()))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Node<'de>, E> {
+        Ok(Node::Number(n.into()))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<Node<'de>, E> {
+        // serde_json never yields a non-finite number; null is what Value makes of one.
+        Ok(serde_json::Number::from_f64(n).map_or(Node::Null, Node::Number))
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Node<'de>, E> {
+        Ok(Node::String(Cow::Borrowed(s)))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Node<'de>, E> {
+        Ok(Node::String(Cow::Owned(s.to_owned())))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Node<'de>, E> {
+        Ok(Node::String(Cow::Owned(s)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Node::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
+        let mut properties = Vec::new();
+        while let Some(Key(key)) = map.next_key()? {
+            properties.push((key, map.next_value()?));
+        }
+        Ok(Node::Object(properties))
+    }
+}
+
+/// A property name, borrowed when it holds no escape (serde's own `Cow` never borrows).
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a property name")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s)))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn borrows_plain_strings_and_keeps_duplicates_in_order() {
+        let text = r#"{"a":"plain","b":"esc\"aped","a":[1,-2,3.5,true,null]}"#;
+        let Node::Object(properties) = parse(text).unwrap() else {
+            panic!("not an object")
+        };
+        let keys: Vec<&str> = properties.iter().map(|(k, _)| k.as_ref()).collect();
+        assert_eq!(keys, ["a", "b", "a"]);
+        assert!(matches!(
+            &properties[0].1,
+            Node::String(Cow::Borrowed("plain"))
+        ));
+        assert!(matches!(&properties[1].1, Node::String(Cow::Owned(s)) if s == "esc\"aped"));
+        assert_eq!(
+            parse(text).unwrap().to_string(),
+            r#"{"a":"plain","b":"esc\"aped","a":[1,-2,3.5,true,null]}"#
+        );
+    }
+
+    #[test]
+    fn refuses_what_serde_json_refuses() {
+        assert!(parse("{\"a\":1} x").is_err());
+        assert!(parse(&"[".repeat(200)).is_err());
+        assert!(parse("[1,]").is_err());
+        assert!(parse("{\"a\":1").unwrap_err().is_eof());
+    }
+}
