@@ -18,15 +18,15 @@ pub fn run(cli: Cli) -> (i32, String) {
         format: cli.format.format(),
         max_input: cli.max_input,
     };
-    let bytes = match input::acquire(&request) {
-        Ok(bytes) => bytes,
-        Err(e) => return (3, report::unknown(&e.to_string())),
-    };
-    let settings = settings(&cli);
     let options = Options {
         verbosity: cli.verbose.min(3),
         max_output: cli.max_output.map(|m| m as usize),
     };
+    let bytes = match input::acquire(&request) {
+        Ok(bytes) => bytes,
+        Err(e) => return (3, report::unknown_within(&e.to_string(), &options)),
+    };
+    let settings = settings(&cli);
     let (level, output) = evaluate_bytes(
         bytes,
         request.format,
@@ -50,7 +50,12 @@ pub fn evaluate_bytes(
     guard::set_stage(Stage::Parsing);
     let document = match input::parse(bytes, format) {
         Ok(document) => document,
-        Err(e) => return (Level::Unknown, report::unknown(&e.to_string())),
+        Err(e) => {
+            return (
+                Level::Unknown,
+                report::unknown_within(&e.to_string(), options),
+            )
+        }
     };
     guard::set_stage(Stage::Evaluating);
     let evaluation = policy::evaluate(&document, settings, now);

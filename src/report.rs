@@ -24,6 +24,22 @@ pub fn unknown(message: &str) -> String {
     format!("{PLUGIN} UNKNOWN - {}\n", clean(message))
 }
 
+/// [`unknown`], shortened to the `--max-output` the options ask for: an unreadable
+/// document's message can be long (a path, a list of properties), and NRPE cuts blindly.
+pub fn unknown_within(message: &str, options: &Options) -> String {
+    let output = unknown(message);
+    match options.max_output {
+        Some(max) if output.len() > max => {
+            let mut cut = max.saturating_sub("...\n".len());
+            while !output.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            format!("{}...\n", &output[..cut])
+        }
+        _ => output,
+    }
+}
+
 /// The whole plugin output for an evaluation, and the state to exit with.
 pub fn render(evaluation: &Evaluation, options: &Options) -> (Level, String) {
     let state = evaluation.level();
