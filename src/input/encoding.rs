@@ -35,6 +35,12 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<Decoded, String> {
         [0, b, ..] if *b != 0 => utf16(&bytes, u16::from_be_bytes, "UTF-16BE without BOM")?,
         _ => utf8(bytes, "UTF-8")?,
     };
+    // A second BOM (text appended to a file that had one) is not part of the document.
+    let mut decoded = decoded;
+    if decoded.text.starts_with('\u{FEFF}') {
+        let start = decoded.text.len() - decoded.text.trim_start_matches('\u{FEFF}').len();
+        decoded.text.drain(..start);
+    }
     if let Some(at) = decoded.text.find('\0') {
         return Err(format!(
             "binary data, not a status document (a NUL character at character {at}, read as {})",
@@ -100,6 +106,7 @@ mod tests {
     fn reads_each_encoding() {
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (b"{}".to_vec(), "UTF-8"),
+            (b"\xEF\xBB\xBF\xEF\xBB\xBF{}".to_vec(), "UTF-8 with BOM"),
             ([&[0xEF, 0xBB, 0xBF][..], b"{}"].concat(), "UTF-8 with BOM"),
             (utf16le("{}", true), "UTF-16LE with BOM"),
             (utf16le("{}", false), "UTF-16LE without BOM"),
