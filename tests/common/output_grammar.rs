@@ -29,7 +29,10 @@ pub fn exit_code_of(state: &str) -> Option<i32> {
 pub fn check_output(output: &str, max_output: Option<usize>) -> Result<(), String> {
     if let Some(max) = max_output {
         if output.len() > max {
-            return Err(format!("{} bytes, more than --max-output {max}", output.len()));
+            return Err(format!(
+                "{} bytes, more than --max-output {max}",
+                output.len()
+            ));
         }
     }
     if !output.ends_with('\n') {
@@ -43,7 +46,9 @@ pub fn check_output(output: &str, max_output: Option<usize>) -> Result<(), Strin
         return Err("'|' in the long output".into());
     }
     if state_of(first).is_none() {
-        return Err(format!("first line is not 'CSBACKUP <STATE> - ...': {first:?}"));
+        return Err(format!(
+            "first line is not 'CSBACKUP <STATE> - ...': {first:?}"
+        ));
     }
     match first.split_once('|') {
         None => Ok(()),
