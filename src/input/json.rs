@@ -207,7 +207,7 @@ fn read_modules(value: Node) -> Modules {
             }
         }
     };
-    let mut modules = Vec::new();
+    let mut modules = Vec::with_capacity(items.len());
     let mut damaged = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
         match item {
