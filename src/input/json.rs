@@ -58,13 +58,14 @@ fn read_list(items: Vec<Node>) -> Result<Vec<Pool>, String> {
             items.len() - statuses
         ));
     }
-    Ok(items
-        .into_iter()
-        .filter_map(|v| match v {
-            Node::Object(map) => Some(read_pool(map)),
-            _ => None,
-        })
-        .collect())
+    // Allocated at its size: growing a list of 100,000 pools by doubling copies it.
+    let mut pools = Vec::with_capacity(items.len());
+    for item in items {
+        if let Node::Object(map) = item {
+            pools.push(read_pool(map));
+        }
+    }
+    Ok(pools)
 }
 
 /// PowerShell 5.1 sometimes writes a list as `{"value":[...],"Count":N}`.
