@@ -197,6 +197,8 @@ fn read_pool(map: Object) -> Pool {
 
 fn read_modules(value: Node) -> Modules {
     let items = match unwrap_list(value) {
+        // Read while parsing: see `tree::ModulesSeed`.
+        Node::Modules(read) => return *read,
         Node::Null => return Modules::Absent,
         Node::String(s) => return Modules::DepthCut(clip(&s, LONGEST)),
         Node::Array(items) => items,
@@ -208,16 +210,44 @@ fn read_modules(value: Node) -> Modules {
             }
         }
     };
-    let mut modules = Vec::with_capacity(items.len());
-    let mut damaged = Vec::new();
-    for (index, item) in items.into_iter().enumerate() {
+    let mut list = ModuleList::default();
+    list.modules.reserve_exact(items.len());
+    for item in items {
+        list.push(item);
+    }
+    list.finish()
+}
+
+/// A `BackupModules` list being read one element at a time, so that the parser can hand
+/// over each module as soon as it has read it.
+#[derive(Default)]
+struct ModuleList {
+    modules: Vec<Module>,
+    damaged: Vec<DamagedModule>,
+    index: usize,
+}
+
+impl ModuleList {
+    fn push(&mut self, item: Node) {
         match item {
-            Node::Object(map) => modules.push(read_module(map, index)),
-            Node::String(s) => damaged.push(DamagedModule::DepthCut(clip(&s, LONGEST))),
-            other => damaged.push(DamagedModule::NotAnObject(describe(&other))),
+            Node::Object(map) => self.modules.push(read_module(map, self.index)),
+            Node::String(s) => self
+                .damaged
+                .push(DamagedModule::DepthCut(clip(&s, LONGEST))),
+            other => self
+                .damaged
+                .push(DamagedModule::NotAnObject(describe(&other))),
+        }
+        self.index += 1;
+    }
+
+    fn finish(mut self) -> Modules {
+        self.modules.shrink_to_fit();
+        Modules::Listed {
+            modules: self.modules,
+            damaged: self.damaged,
         }
     }
-    Modules::Listed { modules, damaged }
 }
 
 fn read_module(map: Object, index: usize) -> Module {
@@ -291,6 +321,7 @@ fn string(value: &Node) -> Option<String> {
 fn compact(value: &Node) -> String {
     match value {
         Node::String(s) => clip(s, 200),
+        Node::Modules(_) => format!("({})", describe(value)),
         other => clip(&other.to_string(), 200),
     }
 }
@@ -303,6 +334,7 @@ fn describe(value: &Node) -> String {
         Node::String(s) => format!("the text '{}'", clip(s, 60)),
         Node::Array(a) => format!("a list of {} elements", a.len()),
         Node::Object(_) => "an object".into(),
+        Node::Modules(read) => format!("a list of {} backup modules", tree::count(read)),
     }
 }
 
@@ -354,6 +386,35 @@ mod tests {
         assert_eq!(modules(&single[0])[0].name, "A");
         let two = read(r#"{"value":[{"PoolFqdn":"a"},{"PoolFqdn":"b"}],"Count":2}"#).unwrap();
         assert_eq!(two.len(), 2);
+    }
+
+    #[test]
+    fn reads_module_lists_while_parsing_and_the_first_wins() {
+        let pools = read(
+            r#"{"PoolFqdn":"p","BackupModules":[{"Identity":"A","BackupModules":[1,2]},"Cut",7],
+                "backupmodules":[{"Identity":"B"}]}"#,
+        )
+        .unwrap();
+        let Modules::Listed { modules, damaged } = &pools[0].modules else {
+            panic!("expected modules, got {:?}", pools[0].modules)
+        };
+        assert_eq!(modules.len(), 1);
+        assert_eq!(modules[0].name, "A");
+        assert_eq!(
+            modules[0].other,
+            vec![(
+                "BackupModules".to_string(),
+                "(a list of 2 backup modules)".to_string()
+            )]
+        );
+        assert_eq!(damaged.len(), 2);
+        assert_eq!(
+            pools[0].other,
+            vec![(
+                "backupmodules".to_string(),
+                "(a list of 1 backup modules)".to_string()
+            )]
+        );
     }
 
     #[test]

@@ -5,11 +5,18 @@
 //! the reading time. This tree keeps objects as lists of properties in document order
 //! (duplicates included, so "the first of several wins" holds for exact duplicates too)
 //! and allocates a string only when it holds an escape.
+//!
+//! One rule of the domain lives here: the value of a `BackupModules` property is read into
+//! modules element by element as it is parsed ([`ModulesSeed`]), so a document of 100,000
+//! modules never exists as a tree: only one module's properties do, at a time.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::ModuleList;
+use crate::model::Modules;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 /// One JSON value; strings borrow from the text when they can.
@@ -21,6 +28,8 @@ pub enum Node<'a> {
     String(Cow<'a, str>),
     Array(Vec<Node<'a>>),
     Object(Object<'a>),
+    /// A `BackupModules` list, already read (boxed: it is rare and large).
+    Modules(Box<Modules>),
 }
 
 /// An object's properties, in document order.
@@ -68,6 +77,10 @@ impl Serialize for Node<'_> {
                     map.serialize_entry(key.as_ref(), value)?;
                 }
                 map.end()
+            }
+            // Its text is gone; where it is shown (a misplaced BackupModules), say what it held.
+            Node::Modules(read) => {
+                serializer.serialize_str(&format!("(a list of {} backup modules)", count(read)))
             }
         }
     }
@@ -136,9 +149,91 @@ impl<'de> Visitor<'de> for NodeVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
         let mut properties = Vec::new();
         while let Some(Key(key)) = map.next_key()? {
-            properties.push((key, map.next_value()?));
+            let value = if key.trim().eq_ignore_ascii_case("backupmodules") {
+                map.next_value_seed(ModulesSeed)?
+            } else {
+                map.next_value()?
+            };
+            properties.push((key, value));
         }
         Ok(Node::Object(properties))
+    }
+}
+
+/// The number of elements a read `BackupModules` list held.
+pub fn count(modules: &Modules) -> usize {
+    match modules {
+        Modules::Listed { modules, damaged } => modules.len() + damaged.len(),
+        Modules::Absent | Modules::DepthCut(_) => 0,
+    }
+}
+
+/// Reads a `BackupModules` value: a list becomes modules one element at a time; anything
+/// else (null, a depth-cut string, a `{"value":[...]}` wrapper, one unrolled module) stays
+/// a [`Node`] for the reader to interpret as it does any other value.
+struct ModulesSeed;
+
+impl<'de> DeserializeSeed<'de> for ModulesSeed {
+    type Value = Node<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ModulesSeed {
+    type Value = Node<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of backup modules")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
+        let mut list = ModuleList::default();
+        while let Some(item) = seq.next_element()? {
+            list.push(item);
+        }
+        Ok(Node::Modules(Box::new(list.finish())))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Node<'de>, A::Error> {
+        NodeVisitor.visit_map(map)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Node<'de>, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Node<'de>, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Node<'de>, E> {
+        NodeVisitor.visit_bool(b)
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Node<'de>, E> {
+        NodeVisitor.visit_i64(n)
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Node<'de>, E> {
+        NodeVisitor.visit_u64(n)
+    }
+
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Node<'de>, E> {
+        NodeVisitor.visit_f64(n)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Node<'de>, E> {
+        NodeVisitor.visit_borrowed_str(s)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Node<'de>, E> {
+        NodeVisitor.visit_str(s)
+    }
+
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Node<'de>, E> {
+        NodeVisitor.visit_string(s)
     }
 }
 
@@ -153,13 +248,13 @@ impl<'de> Deserialize<'de> for Key<'de> {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a property name")
             }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
                 Ok(Key(Cow::Borrowed(s)))
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
                 Ok(Key(Cow::Owned(s.to_owned())))
             }
-            fn visit_string<E>(self, s: String) -> Result<Key<'de>, E> {
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Key<'de>, E> {
                 Ok(Key(Cow::Owned(s)))
             }
         }
