@@ -185,15 +185,32 @@ impl Perf {
 
     /// The item as the Monitoring Plugins grammar wants it, trailing empty fields left off.
     pub fn render(&self) -> String {
-        let fields = [
-            format!("{}{}", self.value, self.uom),
-            self.warn.clone(),
-            self.crit.clone(),
-            self.min.map(|m| m.to_string()).unwrap_or_default(),
-            self.max.map(|m| m.to_string()).unwrap_or_default(),
-        ];
-        let used = fields.iter().rposition(|f| !f.is_empty()).unwrap_or(0);
-        format!("{}={}", quote_label(&self.label), fields[..=used].join(";"))
+        use std::fmt::Write;
+        // Written in place: a large document has hundreds of thousands of items.
+        let mut out = quote_label(&self.label);
+        let _ = write!(out, "={}{}", self.value, self.uom);
+        let used = if self.max.is_some() {
+            4
+        } else if self.min.is_some() {
+            3
+        } else if !self.crit.is_empty() {
+            2
+        } else if !self.warn.is_empty() {
+            1
+        } else {
+            0
+        };
+        let bound = |b: Option<i64>| b.map(|b| b.to_string()).unwrap_or_default();
+        for field in 1..=used {
+            out.push(';');
+            match field {
+                1 => out.push_str(&self.warn),
+                2 => out.push_str(&self.crit),
+                3 => out.push_str(&bound(self.min)),
+                _ => out.push_str(&bound(self.max)),
+            }
+        }
+        out
     }
 }
 
