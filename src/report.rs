@@ -395,3 +395,54 @@ fn fit(
     }
     first_line(state, &summary, perfdata)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn perf(warn: &str, min: Option<i64>, max: Option<i64>) -> Perf {
+        Perf {
+            label: "a'b c=d".into(),
+            value: 12,
+            uom: "s",
+            warn: warn.into(),
+            crit: String::new(),
+            min,
+            max,
+        }
+    }
+
+    #[test]
+    fn renders_perfdata_items_without_trailing_empty_fields() {
+        assert_eq!(perf("", None, None).render(), "'a_b c_d'=12s");
+        assert_eq!(perf("900", None, None).render(), "'a_b c_d'=12s;900");
+        assert_eq!(perf("", Some(0), None).render(), "'a_b c_d'=12s;;;0");
+        assert_eq!(
+            perf("@1:2", Some(0), Some(3)).render(),
+            "'a_b c_d'=12s;@1:2;;0;3"
+        );
+        assert_eq!(Perf::count("ok".into(), 2, 3).render(), "ok=2;;;0;3");
+    }
+
+    #[test]
+    fn fits_many_lines_into_max_output_and_says_how_many_are_left_out() {
+        let lines: Vec<String> = (0..100_000)
+            .map(|i| format!("[WARNING] line {i}"))
+            .collect();
+        let perfdata = vec![Perf::count("ok".into(), 0, 1).render()];
+        let out = fit(Level::Warning, "a summary", perfdata, lines, 1023);
+        assert!(out.len() <= 1023, "{} bytes", out.len());
+        let kept = out.lines().filter(|l| l.starts_with("[WARNING]")).count();
+        let marker = out.lines().last().unwrap_or_default();
+        assert_eq!(
+            marker,
+            format!(
+                "... {} more lines left out (--max-output 1023)",
+                100_000 - kept
+            )
+        );
+        assert!(out.starts_with("CSBACKUP WARNING - a summary | ok=0;;;0;1\n[WARNING] line 0\n"));
+        // One more line would not have fitted.
+        assert!(out.len() + format!("[WARNING] line {kept}\n").len() > 1023);
+    }
+}
