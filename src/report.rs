@@ -314,6 +314,8 @@ fn assemble(
     marker: Option<String>,
 ) -> String {
     let mut out = first_line(state, summary, perfdata);
+    // Sized once: a large output grown by doubling would be copied on the way.
+    out.reserve_exact(lines.iter().chain(marker.iter()).map(|l| l.len() + 1).sum());
     for line in lines.iter().chain(marker.iter()) {
         out.push_str(&clean(line));
         out.push('\n');
@@ -323,6 +325,7 @@ fn assemble(
 
 fn first_line(state: Level, summary: &str, perfdata: &[String]) -> String {
     let mut line = format!("{PLUGIN} {state} - {}", clean(summary));
+    line.reserve_exact(perfdata.iter().map(|p| p.len() + 1).sum::<usize>() + 3);
     for (index, perf) in perfdata.iter().enumerate() {
         line.push_str(if index == 0 { " | " } else { " " });
         line.push_str(perf);
