@@ -2,6 +2,9 @@
 //! large or special files it names, run through the real binary. Each must end with the
 //! expected exit code, a message saying what is wrong, and an output that keeps the
 //! plugin grammar. Nothing may panic, hang or print to stderr.
+//!
+//! Unix only: the special files (a FIFO, a symlink to /dev/zero) are Unix files.
+#![cfg(unix)]
 
 mod common;
 
