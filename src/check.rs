@@ -11,16 +11,17 @@ use crate::report::{self, Options};
 
 /// Runs the check and returns the exit code and the plugin output.
 pub fn run(cli: Cli) -> (i32, String) {
+    let options = Options {
+        verbosity: cli.verbose.min(3),
+        max_output: cli.max_output.map(|m| m as usize),
+    };
+    guard::set_max_output(options.max_output);
     guard::start_watchdog(cli.timeout);
     guard::set_stage(Stage::Reading);
     let request = Request {
         path: cli.file.as_deref().unwrap_or("-"),
         format: cli.format.format(),
         max_input: cli.max_input,
-    };
-    let options = Options {
-        verbosity: cli.verbose.min(3),
-        max_output: cli.max_output.map(|m| m as usize),
     };
     let bytes = match input::acquire(&request) {
         Ok(bytes) => bytes,
