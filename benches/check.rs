@@ -1,6 +1,7 @@
-//! Read + evaluate (+ render) on generated documents of 3 modules, 1,000 pools and
-//! 100,000 pools, through the same library calls a check run makes. Reports MB/s of
-//! document and modules/s (the inverse of the time per module). See BENCHMARKS.md.
+//! Read + evaluate (+ render) on generated documents of 3 modules, 1,000 pools, 27,000
+//! pools (16 MB, the default --max-input) and 100,000 pools, through the same library
+//! calls a check run makes. Reports MB/s of document and modules/s (the inverse of the
+//! time per module). See BENCHMARKS.md.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 
@@ -69,16 +70,18 @@ fn benches(c: &mut Criterion) {
         verbosity: 0,
         max_output: Some(1023),
     };
+    // 27,000 pools is about 16 MB, the largest document the default --max-input accepts.
     let cases = [
         ("3_modules", 1),
         ("1000_pools", 1_000),
+        ("27000_pools", 27_000),
         ("100000_pools", 100_000),
     ];
     for (name, pools) in cases {
         let doc = document(pools);
         let modules = (pools * MODULES.len()) as u64;
         let mut group = c.benchmark_group(format!("check/{name}"));
-        if pools >= 100_000 {
+        if pools >= 27_000 {
             group.sample_size(10);
         }
         group.throughput(Throughput::Bytes(doc.len() as u64));

@@ -135,11 +135,11 @@ const MODULE_KEYS: [&str; 5] = [
 ];
 
 fn is_status_object(map: &Object) -> bool {
-    STATUS_KEYS.iter().any(|k| has(map, k))
+    map.iter().any(|(k, _)| !field(k, &STATUS_KEYS).is_empty())
 }
 
 fn is_module_object(map: &Object) -> bool {
-    MODULE_KEYS.iter().any(|k| has(map, k))
+    map.iter().any(|(k, _)| !field(k, &MODULE_KEYS).is_empty())
 }
 
 fn property_list(map: &Object) -> String {

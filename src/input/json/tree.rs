@@ -149,7 +149,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
         let mut properties = Vec::new();
         while let Some(Key(key)) = map.next_key()? {
-            let value = if key.trim().eq_ignore_ascii_case("backupmodules") {
+            let value = if is_backup_modules(&key) {
                 map.next_value_seed(ModulesSeed)?
             } else {
                 map.next_value()?
@@ -158,6 +158,13 @@ impl<'de> Visitor<'de> for NodeVisitor {
         }
         Ok(Node::Object(properties))
     }
+}
+
+/// `BackupModules` in any letter case, with or without surrounding white space.
+fn is_backup_modules(key: &str) -> bool {
+    const NAME: &str = "backupmodules";
+    // Most names are shorter: no need to trim them.
+    key.len() >= NAME.len() && key.trim().eq_ignore_ascii_case(NAME)
 }
 
 /// The number of elements a read `BackupModules` list held.
