@@ -6,11 +6,17 @@ use crate::cli::Cli;
 use crate::collect;
 use crate::guard::{self, Stage};
 use crate::input::{self, Request};
-use crate::policy::{self, Settings};
+use crate::model::Format;
+use crate::policy::{self, Level, Settings};
 use crate::report::{self, Options};
 
 /// Runs the check and returns the exit code and the plugin output.
 pub fn run(cli: Cli) -> (i32, String) {
+    let options = Options {
+        verbosity: cli.verbose.min(3),
+        max_output: cli.max_output.map(|m| m as usize),
+    };
+    guard::set_max_output(options.max_output);
     guard::start_watchdog(cli.timeout);
     guard::set_stage(Stage::Reading);
     let request = Request {
@@ -30,22 +36,43 @@ pub fn run(cli: Cli) -> (i32, String) {
     };
     let bytes = match acquired {
         Ok(bytes) => bytes,
-        Err(e) => return (3, report::unknown(&e)),
+        Err(e) => return (3, report::unknown_within(&e, &options)),
     };
+    let settings = settings(&cli);
+    let (level, output) = evaluate_bytes(
+        bytes,
+        request.format,
+        &settings,
+        &options,
+        jiff::Timestamp::now(),
+    );
+    (level.exit_code(), output)
+}
+
+/// Bytes → plugin output: parse, evaluate at `now`, render. No file, clock or process
+/// is touched (only the watchdog's stage is recorded), so the fuzz targets and the
+/// benchmarks drive exactly the path a check run takes.
+pub fn evaluate_bytes(
+    bytes: input::Bytes,
+    format: Option<Format>,
+    settings: &Settings,
+    options: &Options,
+    now: jiff::Timestamp,
+) -> (Level, String) {
     guard::set_stage(Stage::Parsing);
-    let document = match input::parse(bytes, request.format) {
+    let document = match input::parse(bytes, format) {
         Ok(document) => document,
-        Err(e) => return (3, report::unknown(&e.to_string())),
+        Err(e) => {
+            return (
+                Level::Unknown,
+                report::unknown_within(&e.to_string(), options),
+            )
+        }
     };
     guard::set_stage(Stage::Evaluating);
-    let settings = settings(&cli);
-    let evaluation = policy::evaluate(&document, &settings, jiff::Timestamp::now());
-    let options = Options {
-        verbosity: cli.verbose.min(3),
-        max_output: cli.max_output.map(|m| m as usize),
-    };
-    let (level, output) = report::render(&evaluation, &options);
-    (level.exit_code(), output)
+    let evaluation = policy::evaluate(&document, settings, now);
+    drop(document);
+    report::render(&evaluation, options)
 }
 
 /// The evaluation settings the command line asks for.

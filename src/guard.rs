@@ -3,7 +3,7 @@
 //! `UNKNOWN - timed out ... while <stage>`, and whichever comes first is the only output.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -12,6 +12,8 @@ use crate::report;
 /// Held by whoever prints the plugin's output, until the process exits.
 static OUTPUT: Mutex<()> = Mutex::new(());
 static STAGE: AtomicU8 = AtomicU8::new(0);
+/// `--max-output`, for the endings that come from here; `usize::MAX` for none.
+static MAX_OUTPUT: AtomicUsize = AtomicUsize::new(usize::MAX);
 
 /// What the plugin is doing, for the timeout message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +43,21 @@ pub fn set_stage(stage: Stage) {
     STAGE.store(stage as u8, Ordering::SeqCst);
 }
 
+/// Holds the watchdog's and the panic hook's output to `--max-output` too.
+pub fn set_max_output(max: Option<usize>) {
+    MAX_OUTPUT.store(max.unwrap_or(usize::MAX), Ordering::SeqCst);
+}
+
+/// An `UNKNOWN` line within `--max-output`.
+fn unknown(message: &str) -> String {
+    let max = MAX_OUTPUT.load(Ordering::SeqCst);
+    let options = report::Options {
+        verbosity: 0,
+        max_output: (max != usize::MAX).then_some(max),
+    };
+    report::unknown_within(message, &options)
+}
+
 /// Prints `output` and exits with `code`, unless another ending already printed.
 pub fn finish(code: i32, output: &str) -> ! {
     // A poisoned lock still serialises: the printing thread is gone, so we may print.
@@ -57,7 +74,7 @@ pub fn start_watchdog(seconds: u64) {
     std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs(seconds));
         let stage = STAGE.load(Ordering::SeqCst);
-        finish(3, &report::unknown(&timed_out(seconds, stage)))
+        finish(3, &unknown(&timed_out(seconds, stage)))
     });
 }
 
@@ -69,7 +86,7 @@ pub fn timeout_reason(seconds: u64, stage: Stage) -> String {
 
 fn timed_out(seconds: u64, stage: u8) -> String {
     format!(
-        "timed out after {seconds} s while {}; raise -t/--timeout if this is expected",
+        "timed out after {seconds} s while {}, raise -t/--timeout if this is expected",
         Stage::describe(stage)
     )
 }
@@ -87,8 +104,8 @@ pub fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        let output = report::unknown(&format!(
-            "internal error: {message}{place}; please report this with the status document"
+        let output = unknown(&format!(
+            "internal error: {message}{place}, please report this with the status document"
         ));
         // If the output is being printed already, that output stands.
         if let Ok(_held) = OUTPUT.try_lock() {

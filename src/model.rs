@@ -208,6 +208,10 @@ pub struct Document {
 
 /// At most `max` characters of `text`, with `...` where it was cut.
 pub fn clip(text: &str, max: usize) -> String {
+    // No more bytes than `max` means no more characters: nothing to count.
+    if text.len() <= max {
+        return text.to_owned();
+    }
     match text.char_indices().nth(max) {
         None => text.to_owned(),
         Some((cut, _)) => format!("{}...", &text[..cut]),

@@ -4,6 +4,7 @@
 //! The seed's table of Backup Service statuses lives here, once: [`export_meaning`] and
 //! [`import_meaning`] give each documented value its meaning and default level.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -172,14 +173,15 @@ impl Finding {
     }
 }
 
-/// One status of one module, interpreted.
+/// One status of one module, interpreted. The texts borrow the table's words where they
+/// can: a document of 100,000 modules should not copy "import working" 100,000 times.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusVerdict {
     /// The value as the document gave it, e.g. `SteadyState` or `2`.
-    pub shown: String,
+    pub shown: Cow<'static, str>,
     pub level: Level,
     /// Why that level: the status's meaning, or what could not be interpreted.
-    pub reason: String,
+    pub reason: Cow<'static, str>,
 }
 
 /// One module, both directions interpreted.
@@ -502,21 +504,7 @@ fn evaluate_pool(
             modules: listed,
             damaged,
         } => {
-            for damage in damaged {
-                findings.push(Finding::new(
-                    Level::Unknown,
-                    Subject::Pool,
-                    match damage {
-                        DamagedModule::DepthCut(t) => format!(
-                            "a backup module is the text '{}', not an object: {DEPTH_HINT}",
-                            clip(t, 60)
-                        ),
-                        DamagedModule::NotAnObject(what) => {
-                            format!("a backup module is {what}, not an object")
-                        }
-                    },
-                ));
-            }
+            findings.extend(damage_findings(damaged));
             let kept: Vec<&Module> = listed
                 .iter()
                 .filter(|m| {
@@ -526,6 +514,7 @@ fn evaluate_pool(
                         .any(|i| i.trim().eq_ignore_ascii_case(&m.name))
                 })
                 .collect();
+            modules.reserve_exact(kept.len());
             if kept.is_empty() && damaged.is_empty() {
                 findings.push(no_modules(if listed.is_empty() {
                     "BackupModules is empty"
@@ -593,6 +582,50 @@ fn evaluate_pool(
     }
 }
 
+/// One finding per kind of damaged `BackupModules` element, however many there are: a
+/// million broken elements are one problem, not a million lines of output.
+fn damage_findings(damaged: &[DamagedModule]) -> Vec<Finding> {
+    let depth_cuts: Vec<&String> = damaged
+        .iter()
+        .filter_map(|d| match d {
+            DamagedModule::DepthCut(text) => Some(text),
+            DamagedModule::NotAnObject(_) => None,
+        })
+        .collect();
+    let others: Vec<&String> = damaged
+        .iter()
+        .filter_map(|d| match d {
+            DamagedModule::NotAnObject(what) => Some(what),
+            DamagedModule::DepthCut(_) => None,
+        })
+        .collect();
+    let how_many = |n: usize| match n {
+        1 => "a backup module is".to_owned(),
+        n => format!("{n} backup modules are"),
+    };
+    let mut findings = Vec::new();
+    if let Some(first) = depth_cuts.first() {
+        findings.push(Finding::new(
+            Level::Unknown,
+            Subject::Pool,
+            format!(
+                "{} the text '{}', not an object: {DEPTH_HINT}",
+                how_many(depth_cuts.len()),
+                clip(first, 60)
+            ),
+        ));
+    }
+    if let Some(first) = others.first() {
+        let like = if others.len() > 1 { " (the first)" } else { "" };
+        findings.push(Finding::new(
+            Level::Unknown,
+            Subject::Pool,
+            format!("{} {first}{like}, not an object", how_many(others.len())),
+        ));
+    }
+    findings
+}
+
 const OVERALL: &str = "overall";
 const DEPTH_HINT: &str = "ConvertTo-Json cut the depth, export with ConvertTo-Json -Depth 5";
 
@@ -631,8 +664,8 @@ fn evaluate_status(
     role: &CmsRole,
     settings: &Settings,
 ) -> StatusVerdict {
-    let unknown = |shown: &str, reason: String| StatusVerdict {
-        shown: shown.to_owned(),
+    let unknown = |shown: Cow<'static, str>, reason: Cow<'static, str>| StatusVerdict {
+        shown,
         level: Level::Unknown,
         reason,
     };
@@ -640,43 +673,62 @@ fn evaluate_status(
         Reported::Name(name) => name,
         Reported::Number(n) => {
             return unknown(
-                n,
+                n.clone().into(),
                 "a number: Windows PowerShell 5.1 wrote the enum as a number, whose name is not published, \
                  collect with check_csbackup collect or Export-Clixml to get names"
                     .into(),
             )
         }
-        Reported::Missing => return unknown("missing", format!("the module reports no {direction} status")),
-        Reported::Malformed(what) => return unknown("unreadable", format!("{what}, not a status name")),
+        Reported::Missing => {
+            return unknown(
+                "missing".into(),
+                format!("the module reports no {direction} status").into(),
+            )
+        }
+        Reported::Malformed(what) => {
+            return unknown(
+                "unreadable".into(),
+                format!("{what}, not a status name").into(),
+            )
+        }
         Reported::Truncated(text) => {
             return unknown(
-                text,
+                text.clone().into(),
                 "cut short by the console view, use Format-Table -AutoSize, Export-Clixml or ConvertTo-Json".into(),
             )
         }
     };
-    let (canonical, reason, level) = match direction {
+    let (canonical, reason, level): (Cow<'static, str>, Cow<'static, str>, Level) = match direction
+    {
         Direction::Export => match ExportStatus::from_name(name) {
             Some(ExportStatus::NotInitialized) => {
                 let (reason, level) = not_initialized(role);
                 (
-                    ExportStatus::NotInitialized.as_str().to_owned(),
-                    reason,
+                    ExportStatus::NotInitialized.as_str().into(),
+                    reason.into(),
                     level,
                 )
             }
             Some(status) => {
                 let (meaning, level) = export_meaning(&status);
-                (status.as_str().to_owned(), meaning.to_owned(), level)
+                (status.as_str().into(), meaning.into(), level)
             }
-            None => (name.clone(), undocumented(direction), Level::Unknown),
+            None => (
+                name.clone().into(),
+                undocumented(direction).into(),
+                Level::Unknown,
+            ),
         },
         Direction::Import => match ImportStatus::from_name(name) {
             Some(status) => {
                 let (meaning, level) = import_meaning(&status);
-                (status.as_str().to_owned(), meaning.to_owned(), level)
+                (status.as_str().into(), meaning.into(), level)
             }
-            None => (name.clone(), undocumented(direction), Level::Unknown),
+            None => (
+                name.clone().into(),
+                undocumented(direction).into(),
+                Level::Unknown,
+            ),
         },
     };
     let mapped = settings.mappings.iter().rev().find(|m| {
@@ -686,7 +738,7 @@ fn evaluate_status(
         Some(m) => StatusVerdict {
             shown: canonical,
             level: m.level,
-            reason: format!("{reason}, level set by --map"),
+            reason: format!("{reason}, level set by --map").into(),
         },
         None => StatusVerdict {
             shown: canonical,

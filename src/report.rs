@@ -24,6 +24,22 @@ pub fn unknown(message: &str) -> String {
     format!("{PLUGIN} UNKNOWN - {}\n", clean(message))
 }
 
+/// [`unknown`], shortened to the `--max-output` the options ask for: an unreadable
+/// document's message can be long (a path, a list of properties), and NRPE cuts blindly.
+pub fn unknown_within(message: &str, options: &Options) -> String {
+    let output = unknown(message);
+    match options.max_output {
+        Some(max) if output.len() > max => {
+            let mut cut = max.saturating_sub("...\n".len());
+            while !output.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            format!("{}...\n", &output[..cut])
+        }
+        _ => output,
+    }
+}
+
 /// The whole plugin output for an evaluation, and the state to exit with.
 pub fn render(evaluation: &Evaluation, options: &Options) -> (Level, String) {
     let state = evaluation.level();
@@ -169,15 +185,32 @@ impl Perf {
 
     /// The item as the Monitoring Plugins grammar wants it, trailing empty fields left off.
     pub fn render(&self) -> String {
-        let fields = [
-            format!("{}{}", self.value, self.uom),
-            self.warn.clone(),
-            self.crit.clone(),
-            self.min.map(|m| m.to_string()).unwrap_or_default(),
-            self.max.map(|m| m.to_string()).unwrap_or_default(),
-        ];
-        let used = fields.iter().rposition(|f| !f.is_empty()).unwrap_or(0);
-        format!("{}={}", quote_label(&self.label), fields[..=used].join(";"))
+        use std::fmt::Write;
+        // Written in place: a large document has hundreds of thousands of items.
+        let mut out = quote_label(&self.label);
+        let _ = write!(out, "={}{}", self.value, self.uom);
+        let used = if self.max.is_some() {
+            4
+        } else if self.min.is_some() {
+            3
+        } else if !self.crit.is_empty() {
+            2
+        } else if !self.warn.is_empty() {
+            1
+        } else {
+            0
+        };
+        let bound = |b: Option<i64>| b.map(|b| b.to_string()).unwrap_or_default();
+        for field in 1..=used {
+            out.push(';');
+            match field {
+                1 => out.push_str(&self.warn),
+                2 => out.push_str(&self.crit),
+                3 => out.push_str(&bound(self.min)),
+                _ => out.push_str(&bound(self.max)),
+            }
+        }
+        out
     }
 }
 
@@ -202,22 +235,26 @@ pub fn quote_label(label: &str) -> String {
     }
 }
 
-fn perfdata(evaluation: &Evaluation) -> Vec<Perf> {
+/// The perfdata items, rendered: kept as text, a large evaluation's perfdata costs a
+/// third of what the items themselves would.
+fn perfdata(evaluation: &Evaluation) -> Vec<String> {
     let prefixed = evaluation.pools.len() > 1;
-    let mut perf = Vec::new();
+    let mut perf = Vec::with_capacity(evaluation.pools.len() * 9);
     for pool in &evaluation.pools {
-        let label = |name: &str| {
-            if prefixed {
-                format!("{}_{name}", pool_label(&pool.name))
-            } else {
-                name.to_owned()
-            }
+        let prefix = if prefixed {
+            format!("{}_", pool_label(&pool.name))
+        } else {
+            String::new()
         };
+        let label = |name: &str| format!("{prefix}{name}");
         let c = pool.counts;
-        perf.push(Perf {
-            max: None,
-            ..Perf::count(label("modules"), c.modules, 0)
-        });
+        perf.push(
+            Perf {
+                max: None,
+                ..Perf::count(label("modules"), c.modules, 0)
+            }
+            .render(),
+        );
         for (name, value) in [
             ("ok", c.ok),
             ("warning", c.warning),
@@ -227,18 +264,21 @@ fn perfdata(evaluation: &Evaluation) -> Vec<Perf> {
             ("export_error", c.export_error),
             ("import_error", c.import_error),
         ] {
-            perf.push(Perf::count(label(name), value, c.modules));
+            perf.push(Perf::count(label(name), value, c.modules).render());
         }
         if let Some(age) = &pool.age {
-            perf.push(Perf {
-                label: label("age"),
-                value: age.seconds,
-                uom: "s",
-                warn: age.warning.clone(),
-                crit: age.critical.clone(),
-                min: Some(0),
-                max: None,
-            });
+            perf.push(
+                Perf {
+                    label: label("age"),
+                    value: age.seconds,
+                    uom: "s",
+                    warn: age.warning.clone(),
+                    crit: age.critical.clone(),
+                    min: Some(0),
+                    max: None,
+                }
+                .render(),
+            );
         }
     }
     perf
@@ -273,11 +313,13 @@ pub fn clean(text: &str) -> String {
 fn assemble(
     state: Level,
     summary: &str,
-    perfdata: &[Perf],
+    perfdata: &[String],
     lines: &[String],
     marker: Option<String>,
 ) -> String {
     let mut out = first_line(state, summary, perfdata);
+    // Sized once: a large output grown by doubling would be copied on the way.
+    out.reserve_exact(lines.iter().chain(marker.iter()).map(|l| l.len() + 1).sum());
     for line in lines.iter().chain(marker.iter()) {
         out.push_str(&clean(line));
         out.push('\n');
@@ -285,17 +327,12 @@ fn assemble(
     out
 }
 
-fn first_line(state: Level, summary: &str, perfdata: &[Perf]) -> String {
+fn first_line(state: Level, summary: &str, perfdata: &[String]) -> String {
     let mut line = format!("{PLUGIN} {state} - {}", clean(summary));
-    if !perfdata.is_empty() {
-        line.push_str(" | ");
-        line.push_str(
-            &perfdata
-                .iter()
-                .map(Perf::render)
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
+    line.reserve_exact(perfdata.iter().map(|p| p.len() + 1).sum::<usize>() + 3);
+    for (index, perf) in perfdata.iter().enumerate() {
+        line.push_str(if index == 0 { " | " } else { " " });
+        line.push_str(perf);
     }
     line.push('\n');
     line
@@ -304,20 +341,31 @@ fn first_line(state: Level, summary: &str, perfdata: &[Perf]) -> String {
 /// Shortens the output to at most `max` bytes: long output goes first (with a marker
 /// saying how much), then the summary's tail; the state and perfdata stay whole, but for
 /// trailing perfdata items when even they alone would not fit.
+///
+/// Lengths are counted, not re-rendered, for each candidate cut: a document with a
+/// million findings must not make this quadratic.
 fn fit(
     state: Level,
     summary: &str,
-    mut perfdata: Vec<Perf>,
+    perfdata: Vec<String>,
     lines: Vec<String>,
     max: usize,
 ) -> String {
     let mut summary = clean(summary);
+    let head = first_line(state, "", &[]).len(); // "CSBACKUP STATE - \n"
+    let items: Vec<usize> = perfdata.iter().map(String::len).collect();
+    let mut kept_perf = items.len();
+    // " | " and the items joined by spaces.
+    let mut perf_len = match kept_perf {
+        0 => 0,
+        n => 3 + items.iter().sum::<usize>() + (n - 1),
+    };
     loop {
-        let first = first_line(state, &summary, &perfdata);
-        if first.len() <= max {
+        let first = head + summary.len() + perf_len;
+        if first <= max {
             break;
         }
-        let excess = first.len() - max;
+        let excess = first - max;
         let room = summary.len().saturating_sub(excess + 3);
         if room >= 20 {
             let mut cut = room;
@@ -325,41 +373,91 @@ fn fit(
                 cut -= 1;
             }
             summary = format!("{}...", &summary[..cut]);
-        } else if perfdata.pop().is_none() {
+        } else if kept_perf > 0 {
+            kept_perf -= 1;
+            perf_len -= items[kept_perf] + if kept_perf == 0 { 3 } else { 1 };
+        } else {
             // Only a tiny --max-output gets here; the CLI refuses those.
             let line = first_line(state, "", &[]);
             return line[..line.len().min(max)].to_owned();
         }
     }
-    let full = assemble(state, &summary, &perfdata, &lines, None);
-    if full.len() <= max {
-        return full;
+    let perfdata = &perfdata[..kept_perf];
+    let first = head + summary.len() + perf_len;
+    let line_lens: Vec<usize> = lines.iter().map(|l| clean(l).len() + 1).collect();
+    let mut body: usize = line_lens.iter().sum();
+    if first + body <= max {
+        return assemble(state, &summary, perfdata, &lines, None);
     }
-    let mut kept = lines.len();
-    loop {
-        let marker = format!(
-            "... {} more lines left out (--max-output {max})",
-            lines.len() - kept
-        );
-        let out = assemble(state, &summary, &perfdata, &lines[..kept], Some(marker));
-        if out.len() <= max || kept == 0 {
-            if out.len() <= max {
-                return out;
-            }
-            return first_line(state, &summary, &perfdata);
+    let marker =
+        |left_out: usize| format!("... {left_out} more lines left out (--max-output {max})");
+    for kept in (0..=lines.len()).rev() {
+        if kept < lines.len() {
+            body -= line_lens[kept];
         }
-        kept -= 1;
+        if first + body + marker(lines.len() - kept).len() < max {
+            let marker = marker(lines.len() - kept);
+            return assemble(state, &summary, perfdata, &lines[..kept], Some(marker));
+        }
     }
+    first_line(state, &summary, perfdata)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn perf(warn: &str, min: Option<i64>, max: Option<i64>) -> Perf {
+        Perf {
+            label: "a'b c=d".into(),
+            value: 12,
+            uom: "s",
+            warn: warn.into(),
+            crit: String::new(),
+            min,
+            max,
+        }
+    }
+
+    #[test]
+    fn renders_perfdata_items_without_trailing_empty_fields() {
+        assert_eq!(perf("", None, None).render(), "'a_b c_d'=12s");
+        assert_eq!(perf("900", None, None).render(), "'a_b c_d'=12s;900");
+        assert_eq!(perf("", Some(0), None).render(), "'a_b c_d'=12s;;;0");
+        assert_eq!(
+            perf("@1:2", Some(0), Some(3)).render(),
+            "'a_b c_d'=12s;@1:2;;0;3"
+        );
+        assert_eq!(Perf::count("ok".into(), 2, 3).render(), "ok=2;;;0;3");
+    }
+
+    #[test]
+    fn fits_many_lines_into_max_output_and_says_how_many_are_left_out() {
+        let lines: Vec<String> = (0..100_000)
+            .map(|i| format!("[WARNING] line {i}"))
+            .collect();
+        let perfdata = vec![Perf::count("ok".into(), 0, 1).render()];
+        let out = fit(Level::Warning, "a summary", perfdata, lines, 1023);
+        assert!(out.len() <= 1023, "{} bytes", out.len());
+        let kept = out.lines().filter(|l| l.starts_with("[WARNING]")).count();
+        let marker = out.lines().last().unwrap_or_default();
+        assert_eq!(
+            marker,
+            format!(
+                "... {} more lines left out (--max-output 1023)",
+                100_000 - kept
+            )
+        );
+        assert!(out.starts_with("CSBACKUP WARNING - a summary | ok=0;;;0;1\n[WARNING] line 0\n"));
+        // One more line would not have fitted.
+        assert!(out.len() + format!("[WARNING] line {kept}\n").len() > 1023);
+    }
+
     use crate::policy::{Age, Counts, ModuleVerdict, StatusVerdict};
 
     fn status(shown: &str, level: Level) -> StatusVerdict {
         StatusVerdict {
-            shown: shown.into(),
+            shown: shown.to_owned().into(),
             level,
             reason: "why".into(),
         }

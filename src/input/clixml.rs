@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use roxmltree::{Node, ParsingOptions};
 use serde_json::{Map, Number, Value};
 
-use super::json;
+use super::json::{self, Node as Tree};
 use crate::model::{clip, Pool};
 
 /// A status document holds a few hundred nodes per pool; this is far beyond any.
@@ -71,30 +71,32 @@ fn xml_error(e: roxmltree::Error) -> String {
 /// The top-level objects: status objects (one pool each), or the modules of one pool
 /// (`$s.BackupModules | Export-Clixml`).
 fn pools(values: Vec<Value>) -> Result<Vec<Pool>, String> {
+    // The JSON reader's mapping works on its own tree: one set of rules for both formats.
+    let values: Vec<Tree> = values.into_iter().map(Tree::from).collect();
     // `Export-Clixml -InputObject $list` writes the whole list as one object.
-    let values = match <[Value; 1]>::try_from(values) {
-        Ok([Value::Array(items)]) => items,
+    let values = match <[Tree; 1]>::try_from(values) {
+        Ok([Tree::Array(items)]) => items,
         Ok([single]) => vec![single],
         Err(values) => values,
     };
     if values.is_empty() {
         return Err("<Objs> holds no object: did Get-CsBackupServiceStatus return nothing?".into());
     }
-    let is_status = |v: &Value| matches!(v, Value::Object(m) if json::is_status_object(m));
-    let is_module = |v: &Value| matches!(v, Value::Object(m) if json::is_module_object(m));
+    let is_status = |v: &Tree| matches!(v, Tree::Object(m) if json::is_status_object(m));
+    let is_module = |v: &Tree| matches!(v, Tree::Object(m) if json::is_module_object(m));
     let statuses = values.iter().filter(|v| is_status(v)).count();
     if statuses == values.len() {
         return Ok(values
             .into_iter()
             .filter_map(|v| match v {
-                Value::Object(map) => Some(json::read_pool(map)),
+                Tree::Object(map) => Some(json::read_pool(map)),
                 _ => None,
             })
             .collect());
     }
     if statuses == 0 && values.iter().any(is_module) {
         return Ok(vec![Pool {
-            modules: json::read_modules(Value::Array(values)),
+            modules: json::read_modules(Tree::Array(values)),
             ..Pool::default()
         }]);
     }
@@ -109,18 +111,18 @@ fn pools(values: Vec<Value>) -> Result<Vec<Pool>, String> {
     ))
 }
 
-fn describe(value: &Value) -> String {
+fn describe(value: &Tree) -> String {
     match value {
-        Value::Object(map) if map.is_empty() => "an object without properties".into(),
-        Value::Object(map) => {
-            let names: Vec<&str> = map.keys().take(6).map(String::as_str).collect();
+        Tree::Object(map) if map.is_empty() => "an object without properties".into(),
+        Tree::Object(map) => {
+            let names: Vec<&str> = map.iter().take(6).map(|(k, _)| k.as_ref()).collect();
             format!(
                 "an object with the properties {}",
                 clip(&names.join(", "), 200)
             )
         }
-        Value::String(s) => format!("the text '{}'", clip(s, 60)),
-        Value::Array(items) => format!("a list of {} elements", items.len()),
+        Tree::String(s) => format!("the text '{}'", clip(s, 60)),
+        Tree::Array(items) => format!("a list of {} elements", items.len()),
         other => format!("the value {}", clip(&other.to_string(), 60)),
     }
 }

@@ -9,33 +9,43 @@ pub struct Decoded {
     pub encoding: &'static str,
 }
 
-/// Decodes a status document's bytes, or says why they are not text.
-pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
+/// Decodes a status document's bytes, or says why they are not text. Takes the bytes so
+/// that UTF-8 becomes the text in place and nothing keeps a second copy alive.
+pub fn decode(mut bytes: Vec<u8>) -> Result<Decoded, String> {
     if bytes.is_empty() {
         return Err(
             "the file is empty (was it written while being read? the collector writes atomically)"
                 .into(),
         );
     }
-    let decoded = match bytes {
+    let decoded = match bytes.as_slice() {
         [0xFF, 0xFE, 0, 0, ..] | [0, 0, 0xFE, 0xFF, ..] => {
             return Err(
                 "UTF-32 text is not supported: write UTF-8 or UTF-16 (Out-File -Encoding utf8)"
                     .into(),
             )
         }
-        [0xEF, 0xBB, 0xBF, rest @ ..] => utf8(rest, "UTF-8 with BOM")?,
+        [0xEF, 0xBB, 0xBF, ..] => {
+            bytes.drain(..3);
+            utf8(bytes, "UTF-8 with BOM")?
+        }
         [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes, "UTF-16LE with BOM")?,
         [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes, "UTF-16BE with BOM")?,
         // Without a BOM, UTF-16 shows as ASCII with every other byte zero.
         [a, 0, b, 0, ..] if a.is_ascii_graphic() && (b.is_ascii() && *b != 0) => {
-            utf16(bytes, u16::from_le_bytes, "UTF-16LE without BOM")?
+            utf16(&bytes, u16::from_le_bytes, "UTF-16LE without BOM")?
         }
         [0, a, 0, b, ..] if a.is_ascii_graphic() && (b.is_ascii() && *b != 0) => {
-            utf16(bytes, u16::from_be_bytes, "UTF-16BE without BOM")?
+            utf16(&bytes, u16::from_be_bytes, "UTF-16BE without BOM")?
         }
         _ => utf8(bytes, "UTF-8")?,
     };
+    // A second BOM (text appended to a file that had one) is not part of the document.
+    let mut decoded = decoded;
+    if decoded.text.starts_with('\u{FEFF}') {
+        let start = decoded.text.len() - decoded.text.trim_start_matches('\u{FEFF}').len();
+        decoded.text.drain(..start);
+    }
     if let Some(at) = decoded.text.find('\0') {
         return Err(format!(
             "binary data, not a status document (a NUL character at character {at}, read as {})",
@@ -51,20 +61,17 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     Ok(decoded)
 }
 
-fn utf8(bytes: &[u8], encoding: &'static str) -> Result<Decoded, String> {
+fn utf8(bytes: Vec<u8>, encoding: &'static str) -> Result<Decoded, String> {
     if let Some(at) = bytes.iter().position(|b| *b == 0) {
         return Err(format!(
             "binary data, not a status document (a NUL byte at offset {at})"
         ));
     }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(Decoded {
-            text: text.to_owned(),
-            encoding,
-        }),
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Decoded { text, encoding }),
         Err(e) => Err(format!(
             "not valid {encoding} text (invalid byte at offset {}): write the file as UTF-8 or as UTF-16 with a BOM",
-            e.valid_up_to()
+            e.utf8_error().valid_up_to()
         )),
     }
 }
@@ -109,6 +116,7 @@ mod tests {
     fn reads_each_encoding() {
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (b"{}".to_vec(), "UTF-8"),
+            (b"\xEF\xBB\xBF\xEF\xBB\xBF{}".to_vec(), "UTF-8 with BOM"),
             ([&[0xEF, 0xBB, 0xBF][..], b"{}"].concat(), "UTF-8 with BOM"),
             (utf16le("{}", true), "UTF-16LE with BOM"),
             (utf16le("{}", false), "UTF-16LE without BOM"),
@@ -125,7 +133,7 @@ mod tests {
             ),
         ];
         for (bytes, encoding) in cases {
-            let d = decode(&bytes).unwrap();
+            let d = decode(bytes).unwrap();
             assert_eq!(d.text, "{}");
             assert_eq!(d.encoding, encoding);
         }
@@ -133,14 +141,20 @@ mod tests {
 
     #[test]
     fn refuses_broken_text() {
-        assert!(decode(b"").unwrap_err().contains("empty"));
-        assert!(decode(b" \r\n ").unwrap_err().contains("white space"));
+        assert!(decode(b"".to_vec()).unwrap_err().contains("empty"));
+        assert!(decode(b" \r\n ".to_vec())
+            .unwrap_err()
+            .contains("white space"));
         let mut odd = utf16le("{}", true);
         odd.push(b'x');
-        assert!(decode(&odd).unwrap_err().contains("odd byte count"));
-        assert!(decode(b"{\xC3(}").unwrap_err().contains("not valid UTF-8"));
-        assert!(decode(b"{\"a\":\x00}").unwrap_err().contains("binary"));
+        assert!(decode(odd).unwrap_err().contains("odd byte count"));
+        assert!(decode(b"{\xC3(}".to_vec())
+            .unwrap_err()
+            .contains("not valid UTF-8"));
+        assert!(decode(b"{\"a\":\x00}".to_vec())
+            .unwrap_err()
+            .contains("binary"));
         let lone = [0xFF, 0xFE, 0x00, 0xD8, b'{', 0];
-        assert!(decode(&lone).unwrap_err().contains("surrogate"));
+        assert!(decode(lone.to_vec()).unwrap_err().contains("surrogate"));
     }
 }

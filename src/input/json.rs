@@ -5,14 +5,16 @@
 //! (`$s.BackupModules | ConvertTo-Json`); a single module unrolled into an object; any
 //! list wrapped as `{"value":[...],"Count":N}`. Property names compare case-insensitively.
 
-use serde_json::{Map, Value};
+mod tree;
+
+pub(super) use tree::{Node, Object};
 
 use super::scalar;
 use crate::model::{clip, CollectedAt, DamagedModule, Module, Modules, Pool, Reported};
 
 /// Reads a JSON status document into its pools.
 pub fn read(source: &str) -> Result<Vec<Pool>, String> {
-    let value: Value = serde_json::from_str(source).map_err(|e| {
+    let value = tree::parse(source).map_err(|e| {
         let hint = if e.is_eof() {
             "the document ends too early: was it cut short while being written?"
         } else {
@@ -21,12 +23,12 @@ pub fn read(source: &str) -> Result<Vec<Pool>, String> {
         format!("not valid JSON ({e}), {hint}")
     })?;
     match unwrap_list(value) {
-        Value::Array(items) => read_list(items),
-        Value::Object(map) if is_status_object(&map) => Ok(vec![read_pool(map)]),
-        Value::Object(map) if is_module_object(&map) => {
-            Ok(vec![bare_modules(vec![Value::Object(map)])])
+        Node::Array(items) => read_list(items),
+        Node::Object(map) if is_status_object(&map) => Ok(vec![read_pool(map)]),
+        Node::Object(map) if is_module_object(&map) => {
+            Ok(vec![bare_modules(vec![Node::Object(map)])])
         }
-        Value::Object(map) => Err(format!(
+        Node::Object(map) => Err(format!(
             "a JSON object that is not a Backup Service status (properties: {}), expected \
              the output of Get-CsBackupServiceStatus piped to ConvertTo-Json -Depth 5",
             property_list(&map)
@@ -39,13 +41,13 @@ pub fn read(source: &str) -> Result<Vec<Pool>, String> {
     }
 }
 
-fn read_list(items: Vec<Value>) -> Result<Vec<Pool>, String> {
+fn read_list(items: Vec<Node>) -> Result<Vec<Pool>, String> {
     if items.is_empty() {
         return Err("an empty JSON list: it holds no pool and no module (did Get-CsBackupServiceStatus return nothing?)".into());
     }
     let statuses = items
         .iter()
-        .filter(|v| matches!(v, Value::Object(m) if is_status_object(m)))
+        .filter(|v| matches!(v, Node::Object(m) if is_status_object(m)))
         .count();
     if statuses == 0 {
         return Ok(vec![bare_modules(items)]);
@@ -56,33 +58,28 @@ fn read_list(items: Vec<Value>) -> Result<Vec<Pool>, String> {
             items.len() - statuses
         ));
     }
-    Ok(items
-        .into_iter()
-        .filter_map(|v| match v {
-            Value::Object(map) => Some(read_pool(map)),
-            _ => None,
-        })
-        .collect())
+    // Allocated at its size: growing a list of 100,000 pools by doubling copies it.
+    let mut pools = Vec::with_capacity(items.len());
+    for item in items {
+        if let Node::Object(map) = item {
+            pools.push(read_pool(map));
+        }
+    }
+    Ok(pools)
 }
 
 /// PowerShell 5.1 sometimes writes a list as `{"value":[...],"Count":N}`.
-fn unwrap_list(value: Value) -> Value {
+fn unwrap_list(value: Node) -> Node {
     match value {
-        Value::Object(mut map)
+        Node::Object(mut map)
             if (map.len() == 2 && has(&map, "count") || map.len() == 1) && has(&map, "value") =>
         {
-            let key = map
-                .keys()
-                .find(|k| key_is(k, "value"))
-                .cloned()
-                .unwrap_or_default();
-            match map.remove(&key) {
-                Some(inner @ Value::Array(_)) => inner,
-                Some(inner) => {
-                    map.insert(key, inner);
-                    Value::Object(map)
-                }
-                None => Value::Object(map),
+            match map
+                .iter()
+                .position(|(k, v)| key_is(k, "value") && matches!(v, Node::Array(_)))
+            {
+                Some(at) => map.swap_remove(at).1,
+                None => Node::Object(map),
             }
         }
         other => other,
@@ -93,9 +90,32 @@ fn key_is(key: &str, lower: &str) -> bool {
     key.trim().eq_ignore_ascii_case(lower)
 }
 
-fn has(map: &Map<String, Value>, lower: &str) -> bool {
-    map.keys().any(|k| key_is(k, lower))
+fn has(map: &Object, lower: &str) -> bool {
+    map.iter().any(|(k, _)| key_is(k, lower))
 }
+
+/// The field a property name stands for, compared trimmed and case-insensitively
+/// (without allocating a lowercase copy of every name).
+fn field(key: &str, fields: &[&'static str]) -> &'static str {
+    let key = key.trim();
+    fields
+        .iter()
+        .copied()
+        .find(|f| key.eq_ignore_ascii_case(f))
+        .unwrap_or("")
+}
+
+const POOL_FIELDS: [&str; 9] = [
+    "backupmodules",
+    "poolfqdn",
+    "overallexportstatus",
+    "overallimportstatus",
+    "activemasterfqdn",
+    "collectedat",
+    "computername",
+    "collectorversion",
+    "error",
+];
 
 const STATUS_KEYS: [&str; 7] = [
     "backupmodules",
@@ -106,38 +126,45 @@ const STATUS_KEYS: [&str; 7] = [
     "collectedat",
     "activemasterfqdn",
 ];
-// `ModuleName` and `Name` name a module only beside a status: alone they say nothing.
+const MODULE_FIELDS: [&str; 5] = [
+    "identity",
+    "exportstatus",
+    "importstatus",
+    "modulename",
+    "name",
+];
+/// What makes an object a module: `ModuleName` and `Name` alone say nothing.
 const MODULE_KEYS: [&str; 3] = ["identity", "exportstatus", "importstatus"];
 
-pub(super) fn is_status_object(map: &Map<String, Value>) -> bool {
-    STATUS_KEYS.iter().any(|k| has(map, k))
+pub(super) fn is_status_object(map: &Object) -> bool {
+    map.iter().any(|(k, _)| !field(k, &STATUS_KEYS).is_empty())
 }
 
-pub(super) fn is_module_object(map: &Map<String, Value>) -> bool {
-    MODULE_KEYS.iter().any(|k| has(map, k))
+pub(super) fn is_module_object(map: &Object) -> bool {
+    map.iter().any(|(k, _)| !field(k, &MODULE_KEYS).is_empty())
 }
 
-fn property_list(map: &Map<String, Value>) -> String {
+fn property_list(map: &Object) -> String {
     if map.is_empty() {
         return "none".into();
     }
-    let names: Vec<&str> = map.keys().take(6).map(String::as_str).collect();
+    let names: Vec<&str> = map.iter().take(6).map(|(k, _)| k.as_ref()).collect();
     let more = if map.len() > 6 { ", ..." } else { "" };
     clip(&format!("{}{more}", names.join(", ")), 200)
 }
 
-fn bare_modules(items: Vec<Value>) -> Pool {
+fn bare_modules(items: Vec<Node>) -> Pool {
     Pool {
-        modules: read_modules(Value::Array(items)),
+        modules: read_modules(Node::Array(items)),
         ..Pool::default()
     }
 }
 
-pub(super) fn read_pool(map: Map<String, Value>) -> Pool {
+pub(super) fn read_pool(map: Object) -> Pool {
     let mut pool = Pool::default();
     for (key, value) in map {
         // The first of several case variants wins; the others are kept for `-vvv`.
-        match key.trim().to_ascii_lowercase().as_str() {
+        match field(&key, &POOL_FIELDS) {
             "backupmodules" if pool.modules == Modules::Absent => {
                 pool.modules = read_modules(value)
             }
@@ -152,7 +179,7 @@ pub(super) fn read_pool(map: Map<String, Value>) -> Pool {
             }
             "activemasterfqdn" if pool.active_master_fqdn.is_none() => {
                 pool.active_master_fqdn = match &value {
-                    Value::Null => Some(String::new()),
+                    Node::Null => Some(String::new()),
                     v => string(v),
                 }
             }
@@ -166,18 +193,20 @@ pub(super) fn read_pool(map: Map<String, Value>) -> Pool {
             "error" if pool.error.is_none() && !value.is_null() => {
                 pool.error = Some(string(&value).unwrap_or_else(|| compact(&value)))
             }
-            _ => pool.other.push((key, compact(&value))),
+            _ => pool.other.push((key.into_owned(), compact(&value))),
         }
     }
     pool
 }
 
-pub(super) fn read_modules(value: Value) -> Modules {
+pub(super) fn read_modules(value: Node) -> Modules {
     let items = match unwrap_list(value) {
-        Value::Null => return Modules::Absent,
-        Value::String(s) => return Modules::DepthCut(s),
-        Value::Array(items) => items,
-        single @ Value::Object(_) => vec![single],
+        // Read while parsing: see `tree::ModulesSeed`.
+        Node::Modules(read) => return *read,
+        Node::Null => return Modules::Absent,
+        Node::String(s) => return Modules::DepthCut(clip(&s, LONGEST)),
+        Node::Array(items) => items,
+        single @ Node::Object(_) => vec![single],
         other => {
             return Modules::Listed {
                 modules: vec![],
@@ -185,31 +214,59 @@ pub(super) fn read_modules(value: Value) -> Modules {
             }
         }
     };
-    let mut modules = Vec::new();
-    let mut damaged = Vec::new();
-    for (index, item) in items.into_iter().enumerate() {
-        match item {
-            Value::Object(map) => modules.push(read_module(map, index)),
-            Value::String(s) => damaged.push(DamagedModule::DepthCut(s)),
-            other => damaged.push(DamagedModule::NotAnObject(describe(&other))),
-        }
+    let mut list = ModuleList::default();
+    list.modules.reserve_exact(items.len());
+    for item in items {
+        list.push(item);
     }
-    Modules::Listed { modules, damaged }
+    list.finish()
 }
 
-fn read_module(map: Map<String, Value>, index: usize) -> Module {
+/// A `BackupModules` list being read one element at a time, so that the parser can hand
+/// over each module as soon as it has read it.
+#[derive(Default)]
+struct ModuleList {
+    modules: Vec<Module>,
+    damaged: Vec<DamagedModule>,
+    index: usize,
+}
+
+impl ModuleList {
+    fn push(&mut self, item: Node) {
+        match item {
+            Node::Object(map) => self.modules.push(read_module(map, self.index)),
+            Node::String(s) => self
+                .damaged
+                .push(DamagedModule::DepthCut(clip(&s, LONGEST))),
+            other => self
+                .damaged
+                .push(DamagedModule::NotAnObject(describe(&other))),
+        }
+        self.index += 1;
+    }
+
+    fn finish(mut self) -> Modules {
+        self.modules.shrink_to_fit();
+        Modules::Listed {
+            modules: self.modules,
+            damaged: self.damaged,
+        }
+    }
+}
+
+fn read_module(map: Object, index: usize) -> Module {
     let mut module = Module::default();
     let (mut identity, mut module_name, mut name) = (None, None, None);
     let mut export = None;
     let mut import = None;
     for (key, value) in map {
-        match key.trim().to_ascii_lowercase().as_str() {
+        match field(&key, &MODULE_FIELDS) {
             "identity" if identity.is_none() => identity = Some(name_of(&value)),
             "modulename" if module_name.is_none() => module_name = Some(name_of(&value)),
             "name" if name.is_none() => name = Some(name_of(&value)),
             "exportstatus" if export.is_none() => export = Some(status(&value)),
             "importstatus" if import.is_none() => import = Some(status(&value)),
-            _ => module.other.push((key, compact(&value))),
+            _ => module.other.push((key.into_owned(), compact(&value))),
         }
     }
     module.name = [identity, module_name, name]
@@ -223,30 +280,30 @@ fn read_module(map: Map<String, Value>, index: usize) -> Module {
 }
 
 /// A module's name: a string, or the compact text of whatever `Identity` was.
-fn name_of(value: &Value) -> String {
+fn name_of(value: &Node) -> String {
     string(value).unwrap_or_else(|| match value {
-        Value::Null => String::new(),
+        Node::Null => String::new(),
         v => compact(v),
     })
 }
 
-fn status(value: &Value) -> Reported {
+fn status(value: &Node) -> Reported {
     match value {
-        Value::Null => Reported::Missing,
-        Value::String(s) if s.trim().is_empty() => Reported::Missing,
-        Value::String(s) => Reported::Name(s.trim().to_owned()),
-        Value::Number(n) => Reported::Number(n.to_string()),
+        Node::Null => Reported::Missing,
+        Node::String(s) if s.trim().is_empty() => Reported::Missing,
+        Node::String(s) => Reported::Name(clip(s.trim(), LONGEST)),
+        Node::Number(n) => Reported::Number(n.to_string()),
         other => Reported::Malformed(describe(other)),
     }
 }
 
-fn collected_at(value: &Value) -> CollectedAt {
+fn collected_at(value: &Node) -> CollectedAt {
     match value {
-        Value::String(s) => scalar::parse_timestamp(s)
+        Node::String(s) => scalar::parse_timestamp(s)
             .map(CollectedAt::At)
             .unwrap_or_else(|| CollectedAt::Unreadable(clip(s, 80))),
         // `Get-Date | ConvertTo-Json` in 5.1: {"value":"\/Date(..)\/","DisplayHint":2,...}
-        Value::Object(map) => match map.iter().find(|(k, _)| key_is(k, "value")) {
+        Node::Object(map) => match map.iter().find(|(k, _)| key_is(k, "value")) {
             Some((_, inner)) => collected_at(inner),
             None => CollectedAt::Unreadable(clip(&compact(value), 80)),
         },
@@ -254,28 +311,34 @@ fn collected_at(value: &Value) -> CollectedAt {
     }
 }
 
-fn string(value: &Value) -> Option<String> {
+/// The most characters kept of any text the document gives: an FQDN has at most 253,
+/// an error message rarely more; a megabyte-long "name" must not become the output.
+const LONGEST: usize = 512;
+
+fn string(value: &Node) -> Option<String> {
     match value {
-        Value::String(s) => Some(s.trim().to_owned()),
+        Node::String(s) => Some(clip(s.trim(), LONGEST)),
         _ => None,
     }
 }
 
-fn compact(value: &Value) -> String {
+fn compact(value: &Node) -> String {
     match value {
-        Value::String(s) => clip(s, 200),
+        Node::String(s) => clip(s, 200),
+        Node::Modules(_) => format!("({})", describe(value)),
         other => clip(&other.to_string(), 200),
     }
 }
 
-fn describe(value: &Value) -> String {
+fn describe(value: &Node) -> String {
     match value {
-        Value::Null => "null".into(),
-        Value::Bool(b) => format!("the boolean {b}"),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("the text '{}'", clip(s, 60)),
-        Value::Array(a) => format!("a list of {} elements", a.len()),
-        Value::Object(_) => "an object".into(),
+        Node::Null => "null".into(),
+        Node::Bool(b) => format!("the boolean {b}"),
+        Node::Number(n) => format!("the number {n}"),
+        Node::String(s) => format!("the text '{}'", clip(s, 60)),
+        Node::Array(a) => format!("a list of {} elements", a.len()),
+        Node::Object(_) => "an object".into(),
+        Node::Modules(read) => format!("a list of {} backup modules", tree::count(read)),
     }
 }
 
@@ -327,6 +390,35 @@ mod tests {
         assert_eq!(modules(&single[0])[0].name, "A");
         let two = read(r#"{"value":[{"PoolFqdn":"a"},{"PoolFqdn":"b"}],"Count":2}"#).unwrap();
         assert_eq!(two.len(), 2);
+    }
+
+    #[test]
+    fn reads_module_lists_while_parsing_and_the_first_wins() {
+        let pools = read(
+            r#"{"PoolFqdn":"p","BackupModules":[{"Identity":"A","BackupModules":[1,2]},"Cut",7],
+                "backupmodules":[{"Identity":"B"}]}"#,
+        )
+        .unwrap();
+        let Modules::Listed { modules, damaged } = &pools[0].modules else {
+            panic!("expected modules, got {:?}", pools[0].modules)
+        };
+        assert_eq!(modules.len(), 1);
+        assert_eq!(modules[0].name, "A");
+        assert_eq!(
+            modules[0].other,
+            vec![(
+                "BackupModules".to_string(),
+                "(a list of 2 backup modules)".to_string()
+            )]
+        );
+        assert_eq!(damaged.len(), 2);
+        assert_eq!(
+            pools[0].other,
+            vec![(
+                "backupmodules".to_string(),
+                "(a list of 1 backup modules)".to_string()
+            )]
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod text;
 use std::fmt;
 use std::io::Read;
 
-use crate::model::{Document, Format};
+use crate::model::{Document, Format, Pool};
 
 pub use scalar::parse_timestamp;
 
@@ -115,18 +115,19 @@ fn open_error(e: &std::io::Error) -> String {
 
 /// Turns a document's bytes into a [`Document`].
 pub fn parse(bytes: Bytes, format: Option<Format>) -> Result<Document, Error> {
+    let Bytes {
+        source,
+        bytes,
+        modified,
+    } = bytes;
     let fail = |reason: String| Error {
-        source: bytes.source.clone(),
+        source: source.clone(),
         reason,
     };
-    let decoded = encoding::decode(&bytes.bytes).map_err(fail)?;
+    // `decode` takes the bytes: UTF-8 becomes the text without a copy, UTF-16 frees them.
+    let decoded = encoding::decode(bytes).map_err(fail)?;
     let format = format.unwrap_or_else(|| detect(&decoded.text));
-    let pools = match format {
-        Format::Json => json::read(&decoded.text),
-        Format::Clixml => clixml::read(&decoded.text),
-        Format::Text => text::read(&decoded.text),
-    }
-    .map_err(|reason| {
+    let pools = read_pools(&decoded.text, format).map_err(|reason| {
         fail(format!(
             "{reason} (read as {}, {})",
             format.as_str(),
@@ -137,9 +138,18 @@ pub fn parse(bytes: Bytes, format: Option<Format>) -> Result<Document, Error> {
         pools,
         format,
         encoding: decoded.encoding.to_owned(),
-        source: bytes.source,
-        modified: bytes.modified,
+        source,
+        modified,
     })
+}
+
+/// Reads a document's text with the reader for `format`: one reader per format.
+pub fn read_pools(text: &str, format: Format) -> Result<Vec<Pool>, String> {
+    match format {
+        Format::Json => json::read(text),
+        Format::Clixml => clixml::read(text),
+        Format::Text => text::read(text),
+    }
 }
 
 /// The format of a document, from its first characters.

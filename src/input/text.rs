@@ -14,7 +14,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::json;
+use super::json::{self, Node as Tree, Object};
 use crate::model::{clip, Pool, Reported};
 
 const HINT: &str = "expected $s.BackupModules as PowerShell prints it (Format-Table or \
@@ -198,6 +198,14 @@ fn property(line: &str) -> Option<(String, String)> {
     word.then(|| (name.to_owned(), value.trim().to_owned()))
 }
 
+/// A record's properties as the JSON reader's tree: text documents are small, so a copy.
+fn tree(properties: &Map<String, Value>) -> Object<'static> {
+    match Tree::from(Value::Object(properties.clone())) {
+        Tree::Object(object) => object,
+        _ => Object::new(),
+    }
+}
+
 /// The records as one pool: modules from module records, the rest from a status record.
 fn pool(records: Vec<Record>) -> Result<Pool, String> {
     let mut status: Option<Record> = None;
@@ -209,7 +217,9 @@ fn pool(records: Vec<Record>) -> Result<Pool, String> {
             name.eq_ignore_ascii_case("ActiveMasterFqdn")
                 || value.as_str().is_some_and(|v| !v.is_empty())
         });
-        if json::is_status_object(&record.properties) {
+        // The JSON reader's mapping classifies and reads the properties, on its own tree.
+        let shape = tree(&record.properties);
+        if json::is_status_object(&shape) {
             let key = record
                 .properties
                 .keys()
@@ -226,8 +236,8 @@ fn pool(records: Vec<Record>) -> Result<Pool, String> {
                 ));
             }
             status = Some(record);
-        } else if json::is_module_object(&record.properties) {
-            modules.push(Value::Object(record.properties));
+        } else if json::is_module_object(&shape) {
+            modules.push(Tree::Object(shape));
         } else {
             let names: Vec<&str> = record
                 .properties
@@ -252,10 +262,10 @@ fn pool(records: Vec<Record>) -> Result<Pool, String> {
         ));
     }
     let mut pool = status
-        .map(|record| json::read_pool(record.properties))
+        .map(|record| json::read_pool(tree(&record.properties)))
         .unwrap_or_default();
     if !modules.is_empty() {
-        pool.modules = json::read_modules(Value::Array(modules));
+        pool.modules = json::read_modules(Tree::Array(modules));
     }
     mark_truncated(&mut pool);
     Ok(pool)

@@ -5,6 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub mod output_grammar;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_check_csbackup");
 
 /// What one run of the plugin printed, and how it ended.
