@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh                 # 60 s per target
 #   FUZZ_SECONDS=600 scripts/fuzz.sh json_reader
 #
-# Seeds: the example documents and tests/bad-inputs/; the corpus grows in
+# Seeds: the example documents, tests/bad-inputs/ and tests/fixtures/; the corpus grows in
 # fuzz/corpus/<target>/ and crashes land in fuzz/artifacts/<target>/ (both ignored by git).
 # cargo fuzz needs nightly compiler flags: RUSTC_BOOTSTRAP=1 lets a stable rustc take them.
 set -euo pipefail
@@ -31,9 +31,12 @@ fi
 for target in "${targets[@]}"; do
     echo "== fuzzing $target for ${seconds} s"
     mkdir -p "fuzz/corpus/$target"
+    # Each reader's own dictionary; the whole path and the JSON reader take JSON's.
+    dict="fuzz/${target%_reader}.dict"
+    [ -f "$dict" ] || dict=fuzz/json.dict
     cargo fuzz run --sanitizer none --release "$target" \
-        "fuzz/corpus/$target" examples tests/bad-inputs -- \
-        -dict=fuzz/json.dict -max_total_time="$seconds" -timeout=10 \
+        "fuzz/corpus/$target" examples tests/bad-inputs tests/fixtures -- \
+        -dict="$dict" -max_total_time="$seconds" -timeout=10 \
         -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1
 done
 echo "fuzzing finished: no crash in ${#targets[@]} target(s)"
