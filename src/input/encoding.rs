@@ -18,7 +18,7 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<Decoded, String> {
                 .into(),
         );
     }
-    let decoded = match bytes.as_slice() {
+    let mut decoded = match bytes.as_slice() {
         [0xFF, 0xFE, 0, 0, ..] | [0, 0, 0xFE, 0xFF, ..] => {
             return Err(
                 "UTF-32 text is not supported: write UTF-8 or UTF-16 (Out-File -Encoding utf8)"
@@ -41,7 +41,6 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<Decoded, String> {
         _ => utf8(bytes, "UTF-8")?,
     };
     // A second BOM (text appended to a file that had one) is not part of the document.
-    let mut decoded = decoded;
     if decoded.text.starts_with('\u{FEFF}') {
         let start = decoded.text.len() - decoded.text.trim_start_matches('\u{FEFF}').len();
         decoded.text.drain(..start);
