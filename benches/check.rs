@@ -90,7 +90,7 @@ fn benches(c: &mut Criterion) {
                 || bytes(&doc),
                 |bytes| {
                     let document = input::parse(bytes, None).expect("a valid document");
-                    policy::evaluate(&document, &settings, now())
+                    policy::evaluate(document, &settings, now())
                 },
                 BatchSize::LargeInput,
             )

@@ -70,8 +70,8 @@ pub fn evaluate_bytes(
         }
     };
     guard::set_stage(Stage::Evaluating);
-    let evaluation = policy::evaluate(&document, settings, now);
-    drop(document);
+    // The evaluation takes the document over: a large one is not held twice.
+    let evaluation = policy::evaluate(document, settings, now);
     report::render(&evaluation, options)
 }
 

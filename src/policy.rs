@@ -304,7 +304,10 @@ pub fn same_fqdn(a: &str, b: &str) -> bool {
 }
 
 /// Evaluates a document at time `now`.
-pub fn evaluate(document: &Document, settings: &Settings, now: Timestamp) -> Evaluation {
+///
+/// The document is consumed: its module names and properties move into the evaluation,
+/// so a large document is not held twice.
+pub fn evaluate(document: Document, settings: &Settings, now: Timestamp) -> Evaluation {
     let mut findings = Vec::new();
     let notes = vec![format!(
         "read {} as {}, {}",
@@ -316,7 +319,8 @@ pub fn evaluate(document: &Document, settings: &Settings, now: Timestamp) -> Eva
         .pools
         .iter()
         .filter_map(|p| p.active_master_fqdn.as_deref())
-        .find(|m| !m.is_empty());
+        .find(|m| !m.is_empty())
+        .map(str::to_owned);
     if document
         .pools
         .iter()
@@ -329,12 +333,18 @@ pub fn evaluate(document: &Document, settings: &Settings, now: Timestamp) -> Eva
              (check Get-CsManagementStoreReplicationStatus -CentralManagementStoreStatus)",
         ));
     }
-    let selected = select_pools(document, settings, &mut findings);
+    let selected = select_pools(&document, settings, &mut findings);
+    let Document {
+        mut pools,
+        modified,
+        ..
+    } = document;
     let pools = selected
         .into_iter()
-        .map(|(name, pool)| {
-            let role = cms_role(&name, pool, settings, document_master);
-            evaluate_pool(name, pool, &role, document, settings, now)
+        .map(|(name, index)| {
+            let pool = std::mem::take(&mut pools[index]);
+            let role = cms_role(&name, &pool, settings, document_master.as_deref());
+            evaluate_pool(name, pool, &role, modified, settings, now)
         })
         .collect();
     Evaluation {
@@ -345,11 +355,12 @@ pub fn evaluate(document: &Document, settings: &Settings, now: Timestamp) -> Eva
 }
 
 /// The pools to evaluate, each with the name to show, per `--pool`.
-fn select_pools<'d>(
-    document: &'d Document,
+/// Pools are given by their index in the document, each at most once.
+fn select_pools(
+    document: &Document,
     settings: &Settings,
     findings: &mut Vec<Finding>,
-) -> Vec<(String, &'d Pool)> {
+) -> Vec<(String, usize)> {
     if document.pools.is_empty() {
         findings.push(Finding::new(
             Level::Unknown,
@@ -365,8 +376,9 @@ fn select_pools<'d>(
         return document
             .pools
             .iter()
-            .map(|p| match &p.fqdn {
-                Some(f) => (f.clone(), p),
+            .enumerate()
+            .map(|(at, p)| match &p.fqdn {
+                Some(f) => (f.clone(), at),
                 None => {
                     index += 1;
                     let name = if several {
@@ -374,14 +386,14 @@ fn select_pools<'d>(
                     } else {
                         "unnamed pool".into()
                     };
-                    (name, p)
+                    (name, at)
                 }
             })
             .collect();
     }
     if unnamed.len() == document.pools.len() {
         if document.pools.len() == 1 && settings.pools.len() == 1 {
-            return vec![(settings.pools[0].clone(), &document.pools[0])];
+            return vec![(settings.pools[0].clone(), 0)];
         }
         findings.push(Finding::new(
             Level::Unknown,
@@ -399,9 +411,10 @@ fn select_pools<'d>(
         match document
             .pools
             .iter()
-            .find(|p| p.fqdn.as_deref().is_some_and(|f| same_fqdn(f, wanted)))
+            .position(|p| p.fqdn.as_deref().is_some_and(|f| same_fqdn(f, wanted)))
         {
-            Some(pool) => selected.push((pool.fqdn.clone().unwrap_or_default(), pool)),
+            Some(at) if selected.iter().any(|(_, s)| *s == at) => {}
+            Some(at) => selected.push((document.pools[at].fqdn.clone().unwrap_or_default(), at)),
             None => {
                 let present: Vec<&str> = document
                     .pools
@@ -455,9 +468,9 @@ fn cms_role(
 
 fn evaluate_pool(
     name: String,
-    pool: &Pool,
+    pool: Pool,
     role: &CmsRole,
-    document: &Document,
+    modified: Option<Timestamp>,
     settings: &Settings,
     now: Timestamp,
 ) -> PoolVerdict {
@@ -489,40 +502,40 @@ fn evaluate_pool(
     }
 
     let mut modules = Vec::new();
-    match &pool.modules {
-        Modules::Absent if pool.error.is_some() => {}
+    let failed = pool.error.is_some();
+    match pool.modules {
+        Modules::Absent if failed => {}
         Modules::Absent => findings.push(no_modules("the document has no BackupModules")),
         Modules::DepthCut(text) => findings.push(Finding::new(
             Level::Unknown,
             Subject::Pool,
             format!(
                 "BackupModules is the text '{}', not a list: {DEPTH_HINT}",
-                clip(text, 60)
+                clip(&text, 60)
             ),
         )),
         Modules::Listed {
             modules: listed,
             damaged,
         } => {
-            findings.extend(damage_findings(damaged));
-            let kept: Vec<&Module> = listed
-                .iter()
-                .filter(|m| {
-                    !settings
-                        .ignored_modules
-                        .iter()
-                        .any(|i| i.trim().eq_ignore_ascii_case(&m.name))
-                })
-                .collect();
-            modules.reserve_exact(kept.len());
-            if kept.is_empty() && damaged.is_empty() {
+            findings.extend(damage_findings(&damaged));
+            findings.extend(missing_modules(&listed, settings));
+            let ignored = |m: &Module| {
+                settings
+                    .ignored_modules
+                    .iter()
+                    .any(|i| i.trim().eq_ignore_ascii_case(&m.name))
+            };
+            let kept = listed.iter().filter(|m| !ignored(m)).count();
+            modules.reserve_exact(kept);
+            if kept == 0 && damaged.is_empty() {
                 findings.push(no_modules(if listed.is_empty() {
                     "BackupModules is empty"
                 } else {
                     "every module is left out by --ignore-module"
                 }));
             }
-            for module in kept {
+            for module in listed.into_iter().filter(|m| !ignored(m)) {
                 let verdict = evaluate_module(module, role, settings);
                 for (direction, status) in [
                     (Direction::Export, &verdict.export),
@@ -533,27 +546,6 @@ fn evaluate_pool(
                     }
                 }
                 modules.push(verdict);
-            }
-            for required in &settings.required_modules {
-                if !listed
-                    .iter()
-                    .any(|m| m.name.eq_ignore_ascii_case(required.trim()))
-                {
-                    let present: Vec<&str> = listed.iter().map(|m| m.name.as_str()).collect();
-                    findings.push(Finding::new(
-                        Level::Critical,
-                        Subject::Pool,
-                        format!(
-                            "required module {} is missing (present: {})",
-                            required.trim(),
-                            if present.is_empty() {
-                                "none".into()
-                            } else {
-                                present.join(", ")
-                            }
-                        ),
-                    ));
-                }
             }
         }
     }
@@ -569,7 +561,14 @@ fn evaluate_pool(
         }
     }
 
-    let age = evaluate_age(pool, document, settings, now, &mut findings, &mut notes);
+    let age = evaluate_age(
+        pool.collected_at.as_ref(),
+        modified,
+        settings,
+        now,
+        &mut findings,
+        &mut notes,
+    );
     let counts = count(&modules);
     PoolVerdict {
         name,
@@ -578,8 +577,37 @@ fn evaluate_pool(
         counts,
         age,
         notes,
-        other: pool.other.clone(),
+        other: pool.other,
     }
+}
+
+/// A `--module` the document does not report is CRITICAL.
+fn missing_modules(listed: &[Module], settings: &Settings) -> Vec<Finding> {
+    let present: Vec<&str> = listed.iter().map(|m| m.name.as_str()).collect();
+    settings
+        .required_modules
+        .iter()
+        .filter(|required| {
+            !present
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(required.trim()))
+        })
+        .map(|required| {
+            Finding::new(
+                Level::Critical,
+                Subject::Pool,
+                format!(
+                    "required module {} is missing (present: {})",
+                    required.trim(),
+                    if present.is_empty() {
+                        "none".into()
+                    } else {
+                        present.join(", ")
+                    }
+                ),
+            )
+        })
+        .collect()
 }
 
 /// One finding per kind of damaged `BackupModules` element, however many there are: a
@@ -649,12 +677,12 @@ fn status_finding(subject: &str, direction: Direction, status: &StatusVerdict) -
     )
 }
 
-fn evaluate_module(module: &Module, role: &CmsRole, settings: &Settings) -> ModuleVerdict {
+fn evaluate_module(module: Module, role: &CmsRole, settings: &Settings) -> ModuleVerdict {
     ModuleVerdict {
-        name: module.name.clone(),
+        name: module.name,
         export: evaluate_status(Direction::Export, &module.export, role, settings),
         import: evaluate_status(Direction::Import, &module.import, role, settings),
-        other: module.other.clone(),
+        other: module.other,
     }
 }
 
@@ -782,14 +810,14 @@ fn not_initialized(role: &CmsRole) -> (String, Level) {
 }
 
 fn evaluate_age(
-    pool: &Pool,
-    document: &Document,
+    collected_at: Option<&CollectedAt>,
+    modified: Option<Timestamp>,
     settings: &Settings,
     now: Timestamp,
     findings: &mut Vec<Finding>,
     notes: &mut Vec<String>,
 ) -> Option<Age> {
-    let (at, source) = match (&pool.collected_at, document.modified) {
+    let (at, source) = match (collected_at, modified) {
         (Some(CollectedAt::At(t)), _) => (*t, "CollectedAt"),
         (Some(CollectedAt::Unreadable(raw)), _) => {
             findings.push(Finding::new(
@@ -939,7 +967,7 @@ mod tests {
 
     fn level_of(export: &str, import: &str, settings: &Settings) -> Level {
         let doc = document(vec![pool("p", vec![module("M", export, import)])]);
-        evaluate(&doc, settings, now()).level()
+        evaluate(doc.clone(), settings, now()).level()
     }
 
     #[test]
@@ -999,7 +1027,7 @@ mod tests {
             m.export = reported.clone();
             let doc = document(vec![pool("p", vec![m])]);
             assert_eq!(
-                evaluate(&doc, &Settings::default(), now()).level(),
+                evaluate(doc.clone(), &Settings::default(), now()).level(),
                 Level::Unknown,
                 "{reported:?}"
             );
@@ -1029,7 +1057,7 @@ mod tests {
         let mut p = pool("p", vec![module("M", "SteadyState", "NormalState")]);
         p.collected_at = Some(CollectedAt::At("2026-11-28T11:00:00Z".parse().unwrap()));
         let mut doc = document(vec![p]);
-        let eval = evaluate(&doc, &Settings::default(), now());
+        let eval = evaluate(doc.clone(), &Settings::default(), now());
         assert_eq!(eval.pools[0].age.as_ref().map(|a| a.seconds), Some(3600));
         assert_eq!(
             eval.level(),
@@ -1038,12 +1066,12 @@ mod tests {
         );
         doc.pools[0].collected_at = None;
         doc.modified = Some("2026-11-28T11:59:00Z".parse().unwrap());
-        let eval = evaluate(&doc, &Settings::default(), now());
+        let eval = evaluate(doc.clone(), &Settings::default(), now());
         assert_eq!(eval.pools[0].age.as_ref().map(|a| a.seconds), Some(60));
         assert_eq!(eval.level(), Level::Ok);
         doc.modified = None;
         assert_eq!(
-            evaluate(&doc, &Settings::default(), now()).pools[0].age,
+            evaluate(doc.clone(), &Settings::default(), now()).pools[0].age,
             None
         );
     }
@@ -1076,7 +1104,7 @@ mod tests {
                 module("C", "SteadyState", "NormalState"),
             ],
         )]);
-        let counts = evaluate(&doc, &Settings::default(), now()).pools[0].counts;
+        let counts = evaluate(doc.clone(), &Settings::default(), now()).pools[0].counts;
         assert_eq!(
             counts,
             Counts {

@@ -246,6 +246,18 @@ fn pools_are_selected_and_a_missing_one_is_critical() {
     run.assert(0, "OK - pool01.contoso.com: all 1 backup modules OK");
     // One pool selected: perfdata labels carry no prefix.
     assert_eq!(run.perf("modules").as_deref(), Some("1"));
+    // A pool named twice is evaluated once.
+    let twice = check_json(
+        &two,
+        &[
+            "--pool",
+            "pool01.contoso.com",
+            "--pool",
+            "POOL01.contoso.com.",
+        ],
+    );
+    twice.assert(0, "OK - pool01.contoso.com: all 1 backup modules OK");
+    assert_eq!(twice.perf("modules").as_deref(), Some("1"));
     check_json(&two, &["--pool", "pool03.contoso.com"])
         .assert(2, "pool pool03.contoso.com is not in the document (it holds pool01.contoso.com, pool02.contoso.com)");
 }
