@@ -70,7 +70,7 @@ fi
 # C:\csbackup in Wine is $share here.
 share=$WINEPREFIX/drive_c/csbackup
 mkdir -p "$share"
-cp -p examples/* "$share/"
+cp -p examples/*.json "$share/"
 cp "$work/powershell.exe" "$share/powershell.exe"
 
 failures=0
@@ -111,7 +111,7 @@ run_both() {
 }
 
 say "the example documents, Linux and Windows side by side"
-for file in examples/*; do
+for file in examples/*.json; do
     name=$(basename "$file")
     run_both "$name (C:\\)" "$share/$name" "C:\\csbackup\\$name"
     run_both "$name -v (C:\\)" "$share/$name" "C:\\csbackup\\$name" -v --cms-master-pool pool02.contoso.com
