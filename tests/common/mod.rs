@@ -133,68 +133,15 @@ pub fn status_json(pool: Option<&str>, modules: &[(&str, &str, &str)], extra: &s
     )
 }
 
-/// Splits perfdata into (label, rest) by the Monitoring Plugins grammar, panicking on
-/// anything that breaks it: `'label'=value[UOM];[warn];[crit];[min];[max]`.
+/// Splits perfdata into (label, value) by the Monitoring Plugins grammar
+/// ([`output_grammar`]), panicking on anything that breaks it; no perfdata, no items.
 pub fn perf_items(perfdata: &str) -> Vec<(String, String)> {
-    let mut items = Vec::new();
-    let mut rest = perfdata.trim();
-    while !rest.is_empty() {
-        let (label, after) = if let Some(quoted) = rest.strip_prefix('\'') {
-            let end = quoted.find('\'').expect("a closing quote");
-            (&quoted[..end], &quoted[end + 1..])
-        } else {
-            let end = rest.find('=').expect("an '=' after the label");
-            (&rest[..end], &rest[end..])
-        };
-        assert!(!label.is_empty(), "empty label in {perfdata}");
-        assert!(
-            !label.contains('=') && !label.contains('\''),
-            "bad label {label}"
-        );
-        if !rest.starts_with('\'') {
-            assert!(!label.contains(' '), "unquoted label with a space: {label}");
-        }
-        let after = after.strip_prefix('=').expect("'=' after the label");
-        let end = after.find(' ').unwrap_or(after.len());
-        let value = &after[..end];
-        check_value(value, perfdata);
-        items.push((label.to_owned(), value.to_owned()));
-        rest = after[end..].trim_start();
+    if perfdata.is_empty() {
+        return Vec::new();
     }
-    items
-}
-
-fn check_value(value: &str, perfdata: &str) {
-    let fields: Vec<&str> = value.split(';').collect();
-    assert!(fields.len() <= 5, "too many fields in {value} ({perfdata})");
-    let number = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
-            && s.parse::<f64>().is_ok_and(f64::is_finite)
-    };
-    let first = fields[0];
-    let digits = first.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '%');
-    assert!(
-        number(digits),
-        "value {first:?} is not a number ({perfdata})"
-    );
-    let uom = &first[digits.len()..];
-    assert!(
-        ["", "s", "ms", "us", "%", "B", "KB", "MB", "TB", "c"].contains(&uom),
-        "unit {uom:?} ({perfdata})"
-    );
-    for threshold in fields.iter().skip(1).take(2) {
-        let ok = threshold.is_empty()
-            || threshold
-                .chars()
-                .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | ':' | '~' | '@'));
-        assert!(ok, "threshold {threshold:?} ({perfdata})");
-    }
-    for bound in fields.iter().skip(3) {
-        assert!(
-            bound.is_empty() || number(bound),
-            "min/max {bound:?} ({perfdata})"
-        );
-    }
+    output_grammar::perf_items(perfdata)
+        .unwrap_or_else(|e| panic!("{e}: {perfdata}"))
+        .into_iter()
+        .map(|(label, value)| (label.to_owned(), value.to_owned()))
+        .collect()
 }

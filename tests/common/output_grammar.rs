@@ -66,14 +66,23 @@ pub fn check_output(output: &str, max_output: Option<usize>) -> Result<(), Strin
 
 /// Checks perfdata: items separated by single spaces.
 pub fn check_perfdata(perfdata: &str) -> Result<(), String> {
+    perf_items(perfdata).map(|_| ())
+}
+
+/// The perfdata's items as (label, `value[UOM];[warn];[crit];[min];[max]`), or why it
+/// breaks the grammar.
+pub fn perf_items(perfdata: &str) -> Result<Vec<(&str, &str)>, String> {
     if perfdata.is_empty() {
         return Err("an empty perfdata part after '|'".into());
     }
+    let mut items = Vec::new();
     let mut rest = perfdata;
     loop {
-        rest = check_item(rest)?;
+        let (label, value, after) = check_item(rest)?;
+        items.push((label, value));
+        rest = after;
         if rest.is_empty() {
-            return Ok(());
+            return Ok(items);
         }
         rest = rest
             .strip_prefix(' ')
@@ -82,8 +91,8 @@ pub fn check_perfdata(perfdata: &str) -> Result<(), String> {
     }
 }
 
-/// Checks one item at the start of `text` and returns what follows it.
-fn check_item(text: &str) -> Result<&str, String> {
+/// Checks one item at the start of `text`: its label, its value and what follows it.
+fn check_item(text: &str) -> Result<(&str, &str, &str), String> {
     let (label, rest) = if let Some(quoted) = text.strip_prefix('\'') {
         let end = quoted
             .find('\'')
@@ -127,7 +136,7 @@ fn check_item(text: &str) -> Result<&str, String> {
             return Err(format!("invalid min/max {bound:?} for {label:?}"));
         }
     }
-    Ok(&rest[end..])
+    Ok((label, &rest[..end], &rest[end..]))
 }
 
 /// A plain decimal number: `-?[0-9]+(\.[0-9]+)?` (no NaN, no inf, no exponent).
