@@ -22,11 +22,6 @@ impl Run {
         self.stdout.lines().next().unwrap_or("")
     }
 
-    /// The first line's text, without perfdata.
-    pub fn summary(&self) -> &str {
-        self.first_line().split(" | ").next().unwrap_or("")
-    }
-
     pub fn perfdata(&self) -> &str {
         self.first_line()
             .split_once(" | ")
