@@ -22,8 +22,8 @@ use serde_json::{Map, Value};
 use crate::cli::{self, CollectArgs};
 use crate::guard::{self, Stage};
 use crate::input;
+use crate::model::same_fqdn;
 use crate::model::{clip, Format};
-use crate::policy::same_fqdn;
 
 pub use powershell::{default_program as default_powershell, POOLS_VARIABLE, SCRIPT};
 

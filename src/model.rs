@@ -206,6 +206,13 @@ pub struct Document {
     pub modified: Option<jiff::Timestamp>,
 }
 
+/// Compares two FQDNs the way DNS does: letter case and a trailing dot do not matter.
+pub fn same_fqdn(a: &str, b: &str) -> bool {
+    a.trim()
+        .trim_end_matches('.')
+        .eq_ignore_ascii_case(b.trim().trim_end_matches('.'))
+}
+
 /// At most `max` characters of `text`, with `...` where it was cut.
 pub fn clip(text: &str, max: usize) -> String {
     // No more bytes than `max` means no more characters: nothing to count.
@@ -226,5 +233,11 @@ mod tests {
     fn clips_on_character_boundaries() {
         assert_eq!(clip("äöü", 2), "äö...");
         assert_eq!(clip("abc", 3), "abc");
+    }
+
+    #[test]
+    fn fqdns_compare_like_dns() {
+        assert!(same_fqdn("Pool01.Contoso.com.", "pool01.contoso.com"));
+        assert!(!same_fqdn("pool01.contoso.com", "pool01.contoso.co"));
     }
 }

@@ -1,0 +1,106 @@
+//! The age of the data: from `CollectedAt`, else the file's modification time, checked
+//! against the `-w` / `-c` Nagios ranges; and how durations are written for operators.
+
+use jiff::Timestamp;
+
+use super::{Age, Finding, Level, Settings, Subject};
+use crate::model::CollectedAt;
+
+pub(super) fn evaluate_age(
+    collected_at: Option<&CollectedAt>,
+    modified: Option<Timestamp>,
+    settings: &Settings,
+    now: Timestamp,
+    findings: &mut Vec<Finding>,
+    notes: &mut Vec<String>,
+) -> Option<Age> {
+    let (at, source) = match (collected_at, modified) {
+        (Some(CollectedAt::At(t)), _) => (*t, "CollectedAt"),
+        (Some(CollectedAt::Unreadable(raw)), _) => {
+            findings.push(Finding::new(
+                Level::Unknown,
+                Subject::Age,
+                format!("CollectedAt '{raw}' is not a time: expected ISO 8601 with an offset or \\/Date(ms)\\/"),
+            ));
+            return None;
+        }
+        (None, Some(modified)) => (modified, "the file's modification time"),
+        (None, None) => {
+            notes.push(
+                "no age check: no CollectedAt, and standard input has no modification time".into(),
+            );
+            return None;
+        }
+    };
+    let seconds = now.as_second() - at.as_second();
+    notes.push(format!("age from {source}: {at}"));
+    if seconds < -SKEW_SECONDS {
+        findings.push(Finding::new(
+            Level::Warning,
+            Subject::Age,
+            format!(
+                "data collected {} in the future ({at}): check the clocks of the collector and of this host",
+                duration(-seconds)
+            ),
+        ));
+        return None;
+    }
+    let seconds = seconds.max(0);
+    let (level, beyond) = if settings.critical.alerts(seconds as f64) {
+        (
+            Level::Critical,
+            format!(
+                ", outside the critical range {}",
+                settings.critical.as_str()
+            ),
+        )
+    } else if settings.warning.alerts(seconds as f64) {
+        (
+            Level::Warning,
+            format!(", outside the warning range {}", settings.warning.as_str()),
+        )
+    } else {
+        (Level::Ok, String::new())
+    };
+    let hint = if level == Level::Ok {
+        ""
+    } else {
+        ": is the collector's scheduled task running?"
+    };
+    findings.push(Finding::new(
+        level,
+        Subject::Age,
+        format!("data is {} old{beyond}{hint}", duration(seconds)),
+    ));
+    Some(Age {
+        seconds,
+        warning: settings.warning.as_str().to_owned(),
+        critical: settings.critical.as_str().to_owned(),
+    })
+}
+
+/// Clock skew tolerated before a future `CollectedAt` is a problem.
+const SKEW_SECONDS: i64 = 300;
+
+/// A duration the way an operator reads it: `42 s`, `12 min`, `3 h 5 min`, `2 d 4 h`.
+pub fn duration(seconds: i64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        s => format!("{} d {} h", s / 86400, s % 86400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(42), "42 s");
+        assert_eq!(duration(720), "12 min");
+        assert_eq!(duration(3 * 3600 + 300), "3 h 5 min");
+        assert_eq!(duration(2 * 86400 + 4 * 3600), "2 d 4 h");
+    }
+}

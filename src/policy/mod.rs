@@ -1,0 +1,387 @@
+//! Evaluation: a [`Document`] and the operator's settings → findings with levels and
+//! reasons. Pure: the clock comes in as `now`, nothing here reads files or prints.
+//!
+//! One file per kind of finding, so a new dimension is a new file:
+//! - `settings`: what the operator asked for (thresholds, mappings, levels);
+//! - `select`: which pools to evaluate and by what name;
+//! - `cms`: whether a pool hosts the active Central Management Store;
+//! - `pool`: one pool, putting the kinds below together;
+//! - `status`: one status of one module, with the seed's table of statuses, once;
+//! - `modules`: the module list as a whole (missing, damaged, empty) and the counts;
+//! - `age`: how old the data is.
+
+mod age;
+mod cms;
+mod modules;
+mod pool;
+mod select;
+mod settings;
+mod status;
+
+use std::borrow::Cow;
+use std::fmt;
+
+use jiff::Timestamp;
+
+use crate::model::Document;
+
+pub use age::duration;
+pub use settings::{parse_level, Mapping, Settings, Threshold};
+pub use status::{export_meaning, import_meaning};
+
+/// A monitoring state. Ordered best to worst: OK < UNKNOWN < WARNING < CRITICAL.
+pub type Level = nagiosplugin::ServiceState;
+
+/// What a finding is about: the perfdata and the long output group them by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// One status of one module.
+    Status,
+    /// `OverallExportStatus` or `OverallImportStatus`.
+    Overall,
+    /// The age of the data.
+    Age,
+    /// Anything else: the collection, the CMS, the document's shape.
+    Pool,
+}
+
+/// One conclusion with its level and the sentence that explains it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub level: Level,
+    pub subject: Subject,
+    pub text: String,
+}
+
+impl Finding {
+    fn new(level: Level, subject: Subject, text: impl Into<String>) -> Self {
+        Finding {
+            level,
+            subject,
+            text: text.into(),
+        }
+    }
+}
+
+/// One status of one module, interpreted. The texts borrow the table's words where they
+/// can: a document of 100,000 modules should not copy "import working" 100,000 times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusVerdict {
+    /// The value as the document gave it, e.g. `SteadyState` or `2`.
+    pub shown: Cow<'static, str>,
+    pub level: Level,
+    /// Why that level: the status's meaning, or what could not be interpreted.
+    pub reason: Cow<'static, str>,
+}
+
+/// One module, both directions interpreted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModuleVerdict {
+    pub name: String,
+    pub export: StatusVerdict,
+    pub import: StatusVerdict,
+    pub other: Vec<(String, String)>,
+}
+
+impl ModuleVerdict {
+    pub fn level(&self) -> Level {
+        self.export.level.max(self.import.level)
+    }
+}
+
+/// The data's age and its thresholds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Age {
+    pub seconds: i64,
+    pub warning: String,
+    pub critical: String,
+}
+
+/// Module counts for perfdata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    pub modules: usize,
+    pub ok: usize,
+    pub warning: usize,
+    pub critical: usize,
+    pub unknown: usize,
+    pub export_nonsteady: usize,
+    pub export_error: usize,
+    pub import_error: usize,
+}
+
+/// One pool, evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolVerdict {
+    pub name: String,
+    pub modules: Vec<ModuleVerdict>,
+    /// Every finding: the non-OK statuses, and the pool's other conclusions (OK ones too).
+    pub findings: Vec<Finding>,
+    pub counts: Counts,
+    pub age: Option<Age>,
+    /// Where each decision came from, for `-vv`.
+    pub notes: Vec<String>,
+    pub other: Vec<(String, String)>,
+}
+
+/// The whole evaluation: what the report presents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    pub pools: Vec<PoolVerdict>,
+    /// Findings about the document as a whole (a selected pool missing, say).
+    pub findings: Vec<Finding>,
+    /// Where the document came from, for `-vv`.
+    pub notes: Vec<String>,
+}
+
+impl Evaluation {
+    /// The worst level of every finding: the plugin's state.
+    pub fn level(&self) -> Level {
+        self.all_findings()
+            .map(|(_, f)| f.level)
+            .max()
+            .unwrap_or(Level::Ok)
+    }
+
+    /// Every finding with the pool it belongs to, pools first, in document order.
+    pub fn all_findings(&self) -> impl Iterator<Item = (Option<&str>, &Finding)> {
+        self.pools
+            .iter()
+            .flat_map(|p| p.findings.iter().map(move |f| (Some(p.name.as_str()), f)))
+            .chain(self.findings.iter().map(|f| (None, f)))
+    }
+}
+
+/// Evaluates a document at time `now`.
+///
+/// The document is consumed: its module names and properties move into the evaluation,
+/// so a large document is not held twice.
+pub fn evaluate(document: Document, settings: &Settings, now: Timestamp) -> Evaluation {
+    let mut findings = Vec::new();
+    let notes = vec![format!(
+        "read {} as {}, {}",
+        document.source,
+        document.format.as_str(),
+        document.encoding
+    )];
+    let document_master = document
+        .pools
+        .iter()
+        .filter_map(|p| p.active_master_fqdn.as_deref())
+        .find(|m| !m.is_empty())
+        .map(str::to_owned);
+    if document
+        .pools
+        .iter()
+        .any(|p| p.active_master_fqdn.as_deref() == Some(""))
+    {
+        findings.push(Finding::new(
+            Level::Warning,
+            Subject::Pool,
+            "the Central Management Store is unavailable: the collector found no ActiveMasterFqdn \
+             (check Get-CsManagementStoreReplicationStatus -CentralManagementStoreStatus)",
+        ));
+    }
+    let selected = select::select_pools(&document, settings, &mut findings);
+    let Document {
+        mut pools,
+        modified,
+        ..
+    } = document;
+    let pools = selected
+        .into_iter()
+        .map(|(name, index)| {
+            let pool = std::mem::take(&mut pools[index]);
+            let role = cms::cms_role(&name, &pool, settings, document_master.as_deref());
+            pool::evaluate_pool(name, pool, &role, modified, settings, now)
+        })
+        .collect();
+    Evaluation {
+        pools,
+        findings,
+        notes,
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] {}", self.level, self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CollectedAt, Format, Module, Modules, Pool, Reported};
+
+    fn now() -> Timestamp {
+        "2026-11-28T12:00:00Z".parse().unwrap()
+    }
+
+    fn module(name: &str, export: &str, import: &str) -> Module {
+        Module {
+            name: name.into(),
+            export: Reported::Name(export.into()),
+            import: Reported::Name(import.into()),
+            other: vec![],
+        }
+    }
+
+    fn document(pools: Vec<Pool>) -> Document {
+        Document {
+            pools,
+            format: Format::Json,
+            encoding: "UTF-8".into(),
+            source: "test".into(),
+            modified: None,
+        }
+    }
+
+    fn pool(fqdn: &str, modules: Vec<Module>) -> Pool {
+        Pool {
+            fqdn: Some(fqdn.into()),
+            modules: Modules::Listed {
+                modules,
+                damaged: vec![],
+            },
+            ..Pool::default()
+        }
+    }
+
+    fn level_of(export: &str, import: &str, settings: &Settings) -> Level {
+        let doc = document(vec![pool("p", vec![module("M", export, import)])]);
+        evaluate(doc.clone(), settings, now()).level()
+    }
+
+    #[test]
+    fn the_seed_table_gives_the_default_levels() {
+        let not_master = Settings {
+            cms_master_pool: Some("other".into()),
+            ..Settings::default()
+        };
+        let cases = [
+            ("FinalState", "NormalState", Level::Ok),
+            ("SteadyState", "NormalState", Level::Ok),
+            ("NonSteadyState", "NormalState", Level::Warning),
+            ("NotInitialized", "NormalState", Level::Ok),
+            ("ErrorState", "NormalState", Level::Critical),
+            ("SteadyState", "ErrorState", Level::Critical),
+            ("Bogus", "NormalState", Level::Unknown),
+            ("SteadyState", "Bogus", Level::Unknown),
+        ];
+        for (export, import, level) in cases {
+            assert_eq!(
+                level_of(export, import, &not_master),
+                level,
+                "{export}/{import}"
+            );
+        }
+    }
+
+    #[test]
+    fn not_initialized_is_ok_only_off_the_cms_master() {
+        let with = |master: Option<&str>| Settings {
+            cms_master_pool: master.map(String::from),
+            ..Settings::default()
+        };
+        assert_eq!(
+            level_of("NotInitialized", "NormalState", &with(Some("P."))),
+            Level::Warning
+        );
+        assert_eq!(
+            level_of("NotInitialized", "NormalState", &with(None)),
+            Level::Warning
+        );
+        assert_eq!(
+            level_of("NotInitialized", "NormalState", &with(Some("q"))),
+            Level::Ok
+        );
+    }
+
+    #[test]
+    fn unreadable_statuses_are_unknown() {
+        for reported in [
+            Reported::Number("2".into()),
+            Reported::Missing,
+            Reported::Malformed("a list".into()),
+            Reported::Truncated("NonSteadySt...".into()),
+        ] {
+            let mut m = module("M", "SteadyState", "NormalState");
+            m.export = reported.clone();
+            let doc = document(vec![pool("p", vec![m])]);
+            assert_eq!(
+                evaluate(doc.clone(), &Settings::default(), now()).level(),
+                Level::Unknown,
+                "{reported:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn mappings_override_and_the_last_wins() {
+        let settings = Settings {
+            mappings: vec![
+                "export:ErrorState=warning".parse().unwrap(),
+                "import:ErrorState=ok".parse().unwrap(),
+            ],
+            ..Settings::default()
+        };
+        assert_eq!(
+            level_of("ErrorState", "NormalState", &settings),
+            Level::Warning
+        );
+        assert_eq!(level_of("SteadyState", "ErrorState", &settings), Level::Ok);
+        assert!("=ok".parse::<Mapping>().is_err());
+        assert!("A=ok=1".parse::<Mapping>().is_err());
+    }
+
+    #[test]
+    fn age_uses_collected_at_then_the_file_time() {
+        let mut p = pool("p", vec![module("M", "SteadyState", "NormalState")]);
+        p.collected_at = Some(CollectedAt::At("2026-11-28T11:00:00Z".parse().unwrap()));
+        let mut doc = document(vec![p]);
+        let eval = evaluate(doc.clone(), &Settings::default(), now());
+        assert_eq!(eval.pools[0].age.as_ref().map(|a| a.seconds), Some(3600));
+        assert_eq!(
+            eval.level(),
+            Level::Warning,
+            "3600 s is inside 0:3600 but outside 0:900"
+        );
+        doc.pools[0].collected_at = None;
+        doc.modified = Some("2026-11-28T11:59:00Z".parse().unwrap());
+        let eval = evaluate(doc.clone(), &Settings::default(), now());
+        assert_eq!(eval.pools[0].age.as_ref().map(|a| a.seconds), Some(60));
+        assert_eq!(eval.level(), Level::Ok);
+        doc.modified = None;
+        assert_eq!(
+            evaluate(doc.clone(), &Settings::default(), now()).pools[0].age,
+            None
+        );
+    }
+
+    #[test]
+    fn counts_group_modules_by_their_worst_status() {
+        let doc = document(vec![pool(
+            "p",
+            vec![
+                module("A", "NonSteadyState", "ErrorState"),
+                module("B", "ErrorState", "NormalState"),
+                module("C", "SteadyState", "NormalState"),
+            ],
+        )]);
+        let counts = evaluate(doc.clone(), &Settings::default(), now()).pools[0].counts;
+        assert_eq!(
+            counts,
+            Counts {
+                modules: 3,
+                ok: 1,
+                warning: 0,
+                critical: 2,
+                unknown: 0,
+                export_nonsteady: 1,
+                export_error: 1,
+                import_error: 1,
+            }
+        );
+    }
+}

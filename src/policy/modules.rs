@@ -1,0 +1,114 @@
+//! Findings about a pool's module list as a whole: required modules missing, elements
+//! that are not modules, no modules at all; and the module counts for perfdata.
+
+use super::{Counts, Finding, Level, ModuleVerdict, Settings, Subject};
+use crate::model::{clip, DamagedModule, ExportStatus, ImportStatus, Module};
+
+/// A `--module` the document does not report is CRITICAL.
+pub(super) fn missing_modules(listed: &[Module], settings: &Settings) -> Vec<Finding> {
+    let present: Vec<&str> = listed.iter().map(|m| m.name.as_str()).collect();
+    settings
+        .required_modules
+        .iter()
+        .filter(|required| {
+            !present
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(required.trim()))
+        })
+        .map(|required| {
+            Finding::new(
+                Level::Critical,
+                Subject::Pool,
+                format!(
+                    "required module {} is missing (present: {})",
+                    required.trim(),
+                    if present.is_empty() {
+                        "none".into()
+                    } else {
+                        present.join(", ")
+                    }
+                ),
+            )
+        })
+        .collect()
+}
+
+/// One finding per kind of damaged `BackupModules` element, however many there are: a
+/// million broken elements are one problem, not a million lines of output.
+pub(super) fn damage_findings(damaged: &[DamagedModule]) -> Vec<Finding> {
+    let depth_cuts: Vec<&String> = damaged
+        .iter()
+        .filter_map(|d| match d {
+            DamagedModule::DepthCut(text) => Some(text),
+            DamagedModule::NotAnObject(_) => None,
+        })
+        .collect();
+    let others: Vec<&String> = damaged
+        .iter()
+        .filter_map(|d| match d {
+            DamagedModule::NotAnObject(what) => Some(what),
+            DamagedModule::DepthCut(_) => None,
+        })
+        .collect();
+    let how_many = |n: usize| match n {
+        1 => "a backup module is".to_owned(),
+        n => format!("{n} backup modules are"),
+    };
+    let mut findings = Vec::new();
+    if let Some(first) = depth_cuts.first() {
+        findings.push(Finding::new(
+            Level::Unknown,
+            Subject::Pool,
+            format!(
+                "{} the text '{}', not an object: {DEPTH_HINT}",
+                how_many(depth_cuts.len()),
+                clip(first, 60)
+            ),
+        ));
+    }
+    if let Some(first) = others.first() {
+        let like = if others.len() > 1 { " (the first)" } else { "" };
+        findings.push(Finding::new(
+            Level::Unknown,
+            Subject::Pool,
+            format!("{} {first}{like}, not an object", how_many(others.len())),
+        ));
+    }
+    findings
+}
+
+pub(super) const DEPTH_HINT: &str =
+    "ConvertTo-Json cut the depth, export with ConvertTo-Json -Depth 5";
+
+pub(super) fn no_modules(why: &str) -> Finding {
+    Finding::new(
+        Level::Unknown,
+        Subject::Pool,
+        format!("no backup modules reported ({why}): is the pool paired? see Get-CsPoolBackupRelationship"),
+    )
+}
+
+pub(super) fn count(modules: &[ModuleVerdict]) -> Counts {
+    let mut counts = Counts {
+        modules: modules.len(),
+        ..Counts::default()
+    };
+    for m in modules {
+        match m.level() {
+            Level::Ok => counts.ok += 1,
+            Level::Warning => counts.warning += 1,
+            Level::Critical => counts.critical += 1,
+            Level::Unknown => counts.unknown += 1,
+        }
+        if ExportStatus::from_name(&m.export.shown) == Some(ExportStatus::NonSteadyState) {
+            counts.export_nonsteady += 1;
+        }
+        if ExportStatus::from_name(&m.export.shown) == Some(ExportStatus::ErrorState) {
+            counts.export_error += 1;
+        }
+        if ImportStatus::from_name(&m.import.shown) == Some(ImportStatus::ErrorState) {
+            counts.import_error += 1;
+        }
+    }
+    counts
+}

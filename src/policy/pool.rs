@@ -1,0 +1,145 @@
+//! One pool → its verdict: the collection, each module's statuses, the overall
+//! statuses and the data's age, each decided in the file for its kind of finding.
+
+use jiff::Timestamp;
+
+use super::age::evaluate_age;
+use super::cms::CmsRole;
+use super::modules::{count, damage_findings, missing_modules, no_modules, DEPTH_HINT};
+use super::status::{evaluate_module, evaluate_status, status_finding, OVERALL};
+use super::{Finding, Level, ModuleVerdict, PoolVerdict, Settings, Subject};
+use crate::model::{clip, Direction, Module, Modules, Pool};
+
+pub(super) fn evaluate_pool(
+    name: String,
+    pool: Pool,
+    role: &CmsRole,
+    modified: Option<Timestamp>,
+    settings: &Settings,
+    now: Timestamp,
+) -> PoolVerdict {
+    let mut findings = Vec::new();
+    let mut notes = vec![role_note(role)];
+    if let Some(computer) = &pool.computer_name {
+        let version = pool
+            .collector_version
+            .as_deref()
+            .unwrap_or("unknown version");
+        notes.push(format!("collected on {computer} by collector {version}"));
+    }
+    findings.extend(collection_finding(&pool, settings));
+    let failed = pool.error.is_some();
+    let modules = evaluate_modules(pool.modules, failed, role, settings, &mut findings);
+    for (direction, reported) in [
+        (Direction::Export, &pool.overall_export),
+        (Direction::Import, &pool.overall_import),
+    ] {
+        if let Some(reported) = reported {
+            let verdict = evaluate_status(direction, reported, role, settings);
+            if verdict.level != Level::Ok {
+                findings.push(status_finding(OVERALL, direction, &verdict));
+            }
+        }
+    }
+    let age = evaluate_age(
+        pool.collected_at.as_ref(),
+        modified,
+        settings,
+        now,
+        &mut findings,
+        &mut notes,
+    );
+    let counts = count(&modules);
+    PoolVerdict {
+        name,
+        modules,
+        findings,
+        counts,
+        age,
+        notes,
+        other: pool.other,
+    }
+}
+
+fn role_note(role: &CmsRole) -> String {
+    match role {
+        CmsRole::Master(src) => format!("hosts the active CMS (from {src})"),
+        CmsRole::NotMaster(src) => format!("does not host the active CMS (from {src})"),
+        CmsRole::Unknown(why) => format!("CMS role unknown: {why}"),
+    }
+}
+
+/// The collector's `Error`, at the level `--on-error` gives it.
+fn collection_finding(pool: &Pool, settings: &Settings) -> Option<Finding> {
+    let error = pool.error.as_ref()?;
+    let on = pool
+        .computer_name
+        .as_ref()
+        .map(|c| format!(" on {c}"))
+        .unwrap_or_default();
+    Some(Finding::new(
+        settings.on_error,
+        Subject::Pool,
+        format!("collection failed{on}: {error}"),
+    ))
+}
+
+/// Every module the operator did not leave out, evaluated; the findings about the list
+/// and about each status that is not OK go to `findings`.
+fn evaluate_modules(
+    modules: Modules,
+    failed: bool,
+    role: &CmsRole,
+    settings: &Settings,
+    findings: &mut Vec<Finding>,
+) -> Vec<ModuleVerdict> {
+    let (listed, damaged) = match modules {
+        Modules::Absent if failed => return vec![],
+        Modules::Absent => {
+            findings.push(no_modules("the document has no BackupModules"));
+            return vec![];
+        }
+        Modules::DepthCut(text) => {
+            findings.push(Finding::new(
+                Level::Unknown,
+                Subject::Pool,
+                format!(
+                    "BackupModules is the text '{}', not a list: {DEPTH_HINT}",
+                    clip(&text, 60)
+                ),
+            ));
+            return vec![];
+        }
+        Modules::Listed { modules, damaged } => (modules, damaged),
+    };
+    findings.extend(damage_findings(&damaged));
+    findings.extend(missing_modules(&listed, settings));
+    let ignored = |m: &Module| {
+        settings
+            .ignored_modules
+            .iter()
+            .any(|i| i.trim().eq_ignore_ascii_case(&m.name))
+    };
+    let kept = listed.iter().filter(|m| !ignored(m)).count();
+    if kept == 0 && damaged.is_empty() {
+        findings.push(no_modules(if listed.is_empty() {
+            "BackupModules is empty"
+        } else {
+            "every module is left out by --ignore-module"
+        }));
+    }
+    let mut verdicts = Vec::with_capacity(kept);
+    for module in listed.into_iter().filter(|m| !ignored(m)) {
+        let verdict = evaluate_module(module, role, settings);
+        for (direction, status) in [
+            (Direction::Export, &verdict.export),
+            (Direction::Import, &verdict.import),
+        ] {
+            if status.level != Level::Ok {
+                findings.push(status_finding(&verdict.name, direction, status));
+            }
+        }
+        verdicts.push(verdict);
+    }
+    verdicts
+}

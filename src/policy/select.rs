@@ -1,0 +1,86 @@
+//! Which pools of the document to evaluate, per `--pool`, and the name each is shown by.
+
+use super::Settings;
+use super::{Finding, Level, Subject};
+use crate::model::{same_fqdn, Document, Pool};
+
+/// The pools to evaluate, each with the name to show, per `--pool`.
+/// Pools are given by their index in the document, each at most once.
+pub(super) fn select_pools(
+    document: &Document,
+    settings: &Settings,
+    findings: &mut Vec<Finding>,
+) -> Vec<(String, usize)> {
+    if document.pools.is_empty() {
+        findings.push(Finding::new(
+            Level::Unknown,
+            Subject::Pool,
+            "the document holds no pool",
+        ));
+        return vec![];
+    }
+    let unnamed: Vec<&Pool> = document.pools.iter().filter(|p| p.fqdn.is_none()).collect();
+    if settings.pools.is_empty() {
+        let several = unnamed.len() > 1;
+        let mut index = 0;
+        return document
+            .pools
+            .iter()
+            .enumerate()
+            .map(|(at, p)| match &p.fqdn {
+                Some(f) => (f.clone(), at),
+                None => {
+                    index += 1;
+                    let name = if several {
+                        format!("unnamed pool {index}")
+                    } else {
+                        "unnamed pool".into()
+                    };
+                    (name, at)
+                }
+            })
+            .collect();
+    }
+    if unnamed.len() == document.pools.len() {
+        if document.pools.len() == 1 && settings.pools.len() == 1 {
+            return vec![(settings.pools[0].clone(), 0)];
+        }
+        findings.push(Finding::new(
+            Level::Unknown,
+            Subject::Pool,
+            format!(
+                "the document names no pool (no PoolFqdn), so --pool cannot select among {} pools, \
+                 give one --pool per document, or collect with check_csbackup collect",
+                document.pools.len().max(settings.pools.len())
+            ),
+        ));
+        return vec![];
+    }
+    let mut selected = Vec::new();
+    for wanted in &settings.pools {
+        match document
+            .pools
+            .iter()
+            .position(|p| p.fqdn.as_deref().is_some_and(|f| same_fqdn(f, wanted)))
+        {
+            Some(at) if selected.iter().any(|(_, s)| *s == at) => {}
+            Some(at) => selected.push((document.pools[at].fqdn.clone().unwrap_or_default(), at)),
+            None => {
+                let present: Vec<&str> = document
+                    .pools
+                    .iter()
+                    .filter_map(|p| p.fqdn.as_deref())
+                    .collect();
+                findings.push(Finding::new(
+                    Level::Critical,
+                    Subject::Pool,
+                    format!(
+                        "pool {wanted} is not in the document (it holds {}): is the collector asked for it?",
+                        present.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    selected
+}

@@ -1,0 +1,149 @@
+//! What the operator asked for: thresholds, status mappings, levels, and the settings
+//! that carry them into the evaluation. Parsed from the command line, checked here.
+
+use std::str::FromStr;
+
+use nagios_range::NagiosRange;
+
+use super::Level;
+use crate::model::Direction;
+
+/// A threshold on the data's age: the Nagios range and the text it was given as.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    range: NagiosRange,
+    text: String,
+}
+
+impl Threshold {
+    /// True when `value` lies where the range says to alert.
+    pub fn alerts(&self, value: f64) -> bool {
+        self.range.check(value)
+    }
+
+    /// The range as given, for perfdata and messages.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl FromStr for Threshold {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let bad = |why: &str| {
+            format!("'{text}' is not a Nagios range ({why}), examples: 900, 600:, @10:20, ~:3600")
+        };
+        // The range crate accepts what Rust's float parser does ('inf', 'NaN'); a
+        // monitoring range takes plain decimal numbers only.
+        let plain = text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | ':' | '~' | '@'));
+        if !plain {
+            return Err(bad(
+                "only digits, '.', '-', ':', '~' and a leading '@' are allowed",
+            ));
+        }
+        let range = NagiosRange::from(text).map_err(|e| bad(&e.to_string()))?;
+        Ok(Threshold {
+            range,
+            text: text.to_owned(),
+        })
+    }
+}
+
+/// An operator's override of one status mapping (`--map [export:|import:]STATUS=LEVEL`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mapping {
+    pub direction: Option<Direction>,
+    pub status: String,
+    pub level: Level,
+}
+
+impl FromStr for Mapping {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad = |why: String| {
+            format!("'{text}' is not a mapping ({why}), expected [export:|import:]STATUS=LEVEL, e.g. export:NonSteadyState=critical")
+        };
+        let (lhs, level) = text.split_once('=').ok_or_else(|| bad("no '='".into()))?;
+        let level = parse_level(level).map_err(&bad)?;
+        let (direction, status) = match lhs.split_once(':') {
+            Some((d, s)) if d.trim().eq_ignore_ascii_case("export") => (Some(Direction::Export), s),
+            Some((d, s)) if d.trim().eq_ignore_ascii_case("import") => (Some(Direction::Import), s),
+            Some((d, _)) => return Err(bad(format!("'{d}' is neither export nor import"))),
+            None => (None, lhs),
+        };
+        let status = status.trim();
+        if status.is_empty()
+            || !status
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(bad(format!("'{status}' is not a status name")));
+        }
+        Ok(Mapping {
+            direction,
+            status: status.to_owned(),
+            level,
+        })
+    }
+}
+
+/// `ok`, `warning`, `critical` or `unknown`, in any letter case.
+pub fn parse_level(text: &str) -> Result<Level, String> {
+    text.trim().parse::<Level>().map_err(|_| {
+        format!(
+            "'{}' is not a level: use ok, warning, critical or unknown",
+            text.trim()
+        )
+    })
+}
+
+/// What the operator asked for on the command line.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `--pool`: evaluate only these; names the pool when the document does not.
+    pub pools: Vec<String>,
+    pub cms_master_pool: Option<String>,
+    pub required_modules: Vec<String>,
+    pub ignored_modules: Vec<String>,
+    pub mappings: Vec<Mapping>,
+    pub on_error: Level,
+    pub warning: Threshold,
+    pub critical: Threshold,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            pools: vec![],
+            cms_master_pool: None,
+            required_modules: vec![],
+            ignored_modules: vec![],
+            mappings: vec![],
+            on_error: Level::Critical,
+            warning: "900".parse().expect("a valid default range"),
+            critical: "3600".parse().expect("a valid default range"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_take_nagios_ranges_only() {
+        for good in ["900", "10:", "~:10", "@10:20", "0:0", "1.5:2.5"] {
+            assert!(good.parse::<Threshold>().is_ok(), "{good}");
+        }
+        for bad in ["", "abc", "inf", "NaN", "20:10", "1e3"] {
+            assert!(bad.parse::<Threshold>().is_err(), "{bad}");
+        }
+        let inside: Threshold = "@10:20".parse().unwrap();
+        assert!(inside.alerts(15.0) && !inside.alerts(25.0));
+    }
+}
