@@ -3,14 +3,11 @@
 //! NSClient++ lines fit their 1024-byte transport, and the README shows each snippet
 //! exactly as shipped. The daemons themselves run the snippets in `tests/stack/`.
 
-use std::path::Path;
-
 use clap::CommandFactory;
 
-fn read(path: &str) -> String {
-    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
-    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("reading {}: {e}", full.display()))
-}
+mod common;
+
+use common::packaging::{check_options, read};
 
 const SNIPPETS: [&str; 5] = [
     "packaging/icinga2/check_csbackup.conf",
@@ -23,25 +20,20 @@ const SNIPPETS: [&str; 5] = [
 #[test]
 fn icinga_check_command_passes_every_option() {
     let conf = read("packaging/icinga2/check_csbackup.conf");
-    let command = check_csbackup::cli::Cli::command();
-    let mut options = 0;
-    for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
-        let Some(long) = arg.get_long() else { continue };
-        if matches!(long, "help" | "version") {
-            continue;
-        }
-        options += 1;
+    let options = check_options();
+    for option in &options {
+        let long = &option.long;
         assert!(
             conf.contains(&format!("\"--{long}\" = {{")),
             "the CheckCommand has no argument \"--{long}\""
         );
-        let var = format!("$csbackup_{}$", long.replace('-', "_"));
+        let var = format!("${}$", option.var);
         assert!(
             conf.contains(&var),
             "the CheckCommand does not use {var} for --{long}"
         );
     }
-    assert!(options >= 12, "only {options} options found");
+    assert!(options.len() >= 12, "only {} options found", options.len());
 }
 
 #[test]

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub mod output_grammar;
+pub mod packaging;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_check_csbackup");
 

@@ -10,12 +10,8 @@ source "$(dirname "$0")/lib.sh"
 need_packages icinga2-bin icinga2-common curl jq openssl
 
 T="$(private_dir)"
-ICINGA_PID=""
 cleanup() {
-    if [ -n "$ICINGA_PID" ]; then
-        kill "$ICINGA_PID" 2>/dev/null || true
-        wait "$ICINGA_PID" 2>/dev/null || true
-    fi
+    icinga2_stop
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -28,42 +24,13 @@ D="$T/docs"
 # Dated a few minutes ahead: the plugin takes up to 5 minutes of clock skew as age 0,
 # so Icinga's run and the direct run, seconds apart, print the same age.
 write_fixtures "$D" "+240 seconds"
-PORT="$(free_port)"
-NODE="csbackup-test.localdomain"
-API_USER="csbackup-test"
-API_PASSWORD="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
 
 # Icinga drops its privileges to nagios (Debian's build); everything it writes is here.
-for dir in data data/certs log cache spool run etc; do mkdir -p "$T/$dir"; done
+icinga2_node "$T" "csbackup-test.localdomain"
+NODE="$ICINGA2_NODE"
 
-cat >"$T/etc/icinga2.conf" <<EOF
-const PluginDir = "$PLUGINS"
-const NodeName = "$NODE"
-const ZoneName = NodeName
-const TicketSalt = ""
-
-include <itl>
-include <plugins>
-
-object IcingaApplication "app" { }
-object CheckerComponent "checker" { }
-object FileLogger "main-log" {
-  severity = "information"
-  path = LogDir + "/icinga2.log"
-}
-object ApiListener "api" {
-  bind_host = "127.0.0.1"
-  bind_port = $PORT
-  accept_config = false
-  accept_commands = false
-}
-object ApiUser "$API_USER" {
-  password = "$API_PASSWORD"
-  permissions = [ "*" ]
-}
-object Endpoint NodeName { }
-object Zone ZoneName { endpoints = [ NodeName ] }
-object Zone "global-templates" { global = true }
+icinga2_conf "$PLUGINS" "$NODE" "global-templates"
+cat >>"$T/etc/icinga2.conf" <<EOF
 
 /* The layout the shipped files ask for: the CheckCommand in the global zone, the
  * services (and the hosts) in the node's own zone, as zones.d/master would be. */
@@ -212,69 +179,14 @@ declare -A EXPECTED_STATE=(
     ["fe01.contoso.com!csbackup-pool02.contoso.com"]=1
 )
 
-DEFINES=(
-    -DConfigDir="$T/etc" -DDataDir="$T/data" -DLogDir="$T/log" -DCacheDir="$T/cache"
-    -DSpoolDir="$T/spool" -DInitRunDir="$T/run" -DPidPath="$T/run/icinga2.pid"
-    -DRunAsUser=nagios -DRunAsGroup=nagios
-)
-
-step "private CA and certificate for $NODE"
-chown -R nagios:nagios "$T/data" "$T/log" "$T/cache" "$T/spool" "$T/run"
-icinga2 pki new-ca "${DEFINES[@]}" >"$T/pki.log" 2>&1 || { cat "$T/pki.log" >&2; fail "pki new-ca"; }
-icinga2 pki new-cert --cn "$NODE" --key "$T/data/certs/$NODE.key" --csr "$T/data/certs/$NODE.csr" \
-    "${DEFINES[@]}" >>"$T/pki.log" 2>&1 || { cat "$T/pki.log" >&2; fail "pki new-cert"; }
-icinga2 pki sign-csr --csr "$T/data/certs/$NODE.csr" --cert "$T/data/certs/$NODE.crt" \
-    "${DEFINES[@]}" >>"$T/pki.log" 2>&1 || { cat "$T/pki.log" >&2; fail "pki sign-csr"; }
-cp "$T/data/ca/ca.crt" "$T/data/certs/ca.crt"
-chown -R nagios:nagios "$T/data"
+icinga2_pki
 
 step "icinga2 daemon -C with the shipped check_csbackup.conf and check_csbackup-services.conf"
-if ! icinga2 daemon -C -c "$T/etc/icinga2.conf" "${DEFINES[@]}" >"$T/validate.log" 2>&1; then
-    cat "$T/validate.log" >&2
-    fail "icinga2 daemon -C refused the configuration"
-fi
+icinga2_validate "the shipped CheckCommand and services"
 grep -q "9 Services" "$T/validate.log" || { cat "$T/validate.log" >&2; fail "expected 9 services (7 tests, 2 from the shipped apply rule)"; }
 
-step "starting icinga2 (API on 127.0.0.1:$PORT)"
-icinga2 daemon -c "$T/etc/icinga2.conf" "${DEFINES[@]}" >"$T/daemon.log" 2>&1 &
-ICINGA_PID=$!
-
-api() {
-    curl -sS --fail-with-body --max-time 20 --cacert "$T/data/certs/ca.crt" \
-        --resolve "$NODE:$PORT:127.0.0.1" -u "$API_USER:$API_PASSWORD" \
-        -H 'Accept: application/json' "$@"
-}
-API="https://$NODE:$PORT/v1"
-
-up=0
-for _ in $(seq 1 300); do
-    if ! kill -0 "$ICINGA_PID" 2>/dev/null; then
-        cat "$T/daemon.log" >&2
-        fail "icinga2 exited during start-up"
-    fi
-    if api "$API/status/IcingaApplication" >/dev/null 2>&1; then
-        up=1
-        break
-    fi
-    sleep 0.2
-done
-[ "$up" = 1 ] || { tail -50 "$T/daemon.log" >&2; fail "the Icinga 2 API did not answer within 60 s"; }
-
-# Every service checked now, whatever the scheduler planned.
-api -X POST "$API/actions/reschedule-check" -H 'Content-Type: application/json' \
-    -d '{"type": "Service", "filter": "true", "force": true}' >/dev/null ||
-    fail "reschedule-check refused"
-
-# Polls until every service has a check result (at most 60 s).
-results=""
-for _ in $(seq 1 120); do
-    results="$(api "$API/objects/services?attrs=last_check_result&attrs=state&attrs=host_name&attrs=name")" ||
-        fail "reading services from the API: $results"
-    pending="$(jq '[.results[] | select(.attrs.last_check_result == null)] | length' <<<"$results")"
-    [ "$pending" = 0 ] && break
-    sleep 0.5
-done
-[ "$pending" = 0 ] || fail "$pending services still without a check result after 60 s"
+icinga2_start
+results="$(icinga2_check_now "true")"
 count="$(jq '.results | length' <<<"$results")"
 [ "$count" = 9 ] || fail "the API lists $count services, expected 9"
 
@@ -282,7 +194,7 @@ count="$(jq '.results | length' <<<"$results")"
 parse_perfdata() {
     local script
     script="$(jq -nr --argjson list "$1" '$list | map("parse_performance_data(" + (. | tojson) + ")") | "[" + join(",") + "]"')"
-    api -X POST "$API/console/execute-script" -H 'Content-Type: application/json' \
+    icinga2_api "/console/execute-script" -X POST -H 'Content-Type: application/json' \
         -d "$(jq -nc --arg command "$script" '{command: $command, sandboxed: false}')" |
         jq -c '.results[0] | if .code == 200 then .result else error(.status) end'
 }

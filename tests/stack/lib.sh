@@ -133,3 +133,145 @@ EOF
     touch -d "$when" "$dir"/*.json
     chmod 644 "$dir"/*.json
 }
+
+# Icinga 2 from Debian with every folder it writes under "$1" (data, log, cache, spool,
+# run; its configuration goes to "$1/etc"), named "$2", its API on a free port of
+# 127.0.0.1 with a private CA and a private API user. Sets what the other icinga2_
+# functions use: ICINGA2_DEFINES (the -D options every icinga2 command takes), ICINGA2_NODE,
+# ICINGA2_PORT, ICINGA2_API_USER, ICINGA2_API_PASSWORD; ICINGA2_PID once started.
+icinga2_node() {
+    ICINGA2_ROOT="$1"
+    ICINGA2_NODE="$2"
+    ICINGA2_PORT="$(free_port)"
+    ICINGA2_API_USER="csbackup-test"
+    ICINGA2_API_PASSWORD="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+    ICINGA2_PID=""
+    local dir
+    for dir in data data/certs log cache spool run etc; do mkdir -p "$ICINGA2_ROOT/$dir"; done
+    # Debian's icinga2 drops its privileges to nagios.
+    chown -R nagios:nagios "$ICINGA2_ROOT/data" "$ICINGA2_ROOT/log" "$ICINGA2_ROOT/cache" \
+        "$ICINGA2_ROOT/spool" "$ICINGA2_ROOT/run"
+    ICINGA2_DEFINES=(
+        -DConfigDir="$ICINGA2_ROOT/etc" -DDataDir="$ICINGA2_ROOT/data" -DLogDir="$ICINGA2_ROOT/log"
+        -DCacheDir="$ICINGA2_ROOT/cache" -DSpoolDir="$ICINGA2_ROOT/spool" -DInitRunDir="$ICINGA2_ROOT/run"
+        -DPidPath="$ICINGA2_ROOT/run/icinga2.pid" -DRunAsUser=nagios -DRunAsGroup=nagios
+    )
+}
+
+# Writes "$ICINGA2_ROOT/etc/icinga2.conf" up to the test's own objects: plugins from
+# "$1", the node alone in zone "$2", the global zone "$3", the checker, a log, the API
+# on 127.0.0.1 and the test's API user. The test appends what it checks.
+icinga2_conf() {
+    local plugins="$1" zone="$2" global_zone="$3"
+    cat >"$ICINGA2_ROOT/etc/icinga2.conf" <<EOF_CONF
+const PluginDir = "$plugins"
+const NodeName = "$ICINGA2_NODE"
+const ZoneName = "$zone"
+const TicketSalt = ""
+
+include <itl>
+include <plugins>
+
+object IcingaApplication "app" { }
+object CheckerComponent "checker" { }
+object FileLogger "main-log" {
+  severity = "information"
+  path = LogDir + "/icinga2.log"
+}
+object ApiListener "api" {
+  bind_host = "127.0.0.1"
+  bind_port = $ICINGA2_PORT
+  accept_config = false
+  accept_commands = false
+}
+object ApiUser "$ICINGA2_API_USER" {
+  password = "$ICINGA2_API_PASSWORD"
+  permissions = [ "*" ]
+}
+object Endpoint NodeName { }
+object Zone ZoneName { endpoints = [ NodeName ] }
+object Zone "$global_zone" { global = true }
+EOF_CONF
+}
+
+# A private CA and the node's certificate, where the ApiListener looks for them.
+icinga2_pki() {
+    local root="$ICINGA2_ROOT" node="$ICINGA2_NODE"
+    step "private CA and certificate for $node"
+    icinga2 pki new-ca "${ICINGA2_DEFINES[@]}" >"$root/pki.log" 2>&1 || { cat "$root/pki.log" >&2; fail "pki new-ca"; }
+    icinga2 pki new-cert --cn "$node" --key "$root/data/certs/$node.key" --csr "$root/data/certs/$node.csr" \
+        "${ICINGA2_DEFINES[@]}" >>"$root/pki.log" 2>&1 || { cat "$root/pki.log" >&2; fail "pki new-cert"; }
+    icinga2 pki sign-csr --csr "$root/data/certs/$node.csr" --cert "$root/data/certs/$node.crt" \
+        "${ICINGA2_DEFINES[@]}" >>"$root/pki.log" 2>&1 || { cat "$root/pki.log" >&2; fail "pki sign-csr"; }
+    cp "$root/data/ca/ca.crt" "$root/data/certs/ca.crt"
+    chown -R nagios:nagios "$root/data"
+}
+
+# `icinga2 daemon -C` on "$ICINGA2_ROOT/etc/icinga2.conf"; its output is in
+# "$ICINGA2_ROOT/validate.log". "$1" says what is validated, for the failure message.
+icinga2_validate() {
+    if ! icinga2 daemon -C -c "$ICINGA2_ROOT/etc/icinga2.conf" "${ICINGA2_DEFINES[@]}" >"$ICINGA2_ROOT/validate.log" 2>&1; then
+        cat "$ICINGA2_ROOT/validate.log" >&2
+        fail "icinga2 daemon -C refused $1"
+    fi
+}
+
+# Starts the daemon and waits (at most 60 s) until its API answers.
+icinga2_start() {
+    step "starting icinga2 (API on 127.0.0.1:$ICINGA2_PORT)"
+    icinga2 daemon -c "$ICINGA2_ROOT/etc/icinga2.conf" "${ICINGA2_DEFINES[@]}" >"$ICINGA2_ROOT/daemon.log" 2>&1 &
+    ICINGA2_PID=$!
+    local i
+    for i in $(seq 1 300); do
+        if ! kill -0 "$ICINGA2_PID" 2>/dev/null; then
+            cat "$ICINGA2_ROOT/daemon.log" >&2
+            fail "icinga2 exited during start-up"
+        fi
+        if icinga2_api "/status/IcingaApplication" >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    tail -50 "$ICINGA2_ROOT/daemon.log" >&2
+    fail "the Icinga 2 API did not answer within 60 s"
+}
+
+# For the test's trap: stops the daemon if it runs.
+icinga2_stop() {
+    if [ -n "${ICINGA2_PID:-}" ]; then
+        kill "$ICINGA2_PID" 2>/dev/null || true
+        wait "$ICINGA2_PID" 2>/dev/null || true
+        ICINGA2_PID=""
+    fi
+}
+
+# A request to the API: "$1" is the path after /v1, the rest are curl's options.
+icinga2_api() {
+    local path="$1"
+    shift
+    curl -sS --fail-with-body --max-time 20 --cacert "$ICINGA2_ROOT/data/certs/ca.crt" \
+        --resolve "$ICINGA2_NODE:$ICINGA2_PORT:127.0.0.1" -u "$ICINGA2_API_USER:$ICINGA2_API_PASSWORD" \
+        -H 'Accept: application/json' "$@" "https://$ICINGA2_NODE:$ICINGA2_PORT/v1$path"
+}
+
+# Has the services that match the filter expression "$1" checked now, whatever the
+# scheduler planned, and prints them (name, host_name, state, last_check_result) as the
+# API lists them once each has a check result (at most 60 s).
+icinga2_check_now() {
+    local filter="$1" results pending=""
+    icinga2_api "/actions/reschedule-check" -X POST -H 'Content-Type: application/json' \
+        -d "$(jq -nc --arg filter "$filter" '{type: "Service", filter: $filter, force: true}')" >/dev/null ||
+        fail "reschedule-check refused"
+    for _ in $(seq 1 120); do
+        results="$(icinga2_api "/objects/services" -X POST -H 'Content-Type: application/json' -H 'X-HTTP-Method-Override: GET' \
+            -d "$(jq -nc --arg filter "$filter" '{filter: $filter, attrs: ["last_check_result", "state", "host_name", "name"]}')")" ||
+            fail "reading services from the API: $results"
+        pending="$(jq '[.results[] | select(.attrs.last_check_result == null)] | length' <<<"$results")"
+        if [ "$pending" = 0 ]; then
+            printf '%s\n' "$results"
+            return 0
+        fi
+        sleep 0.5
+    done
+    fail "$pending services still without a check result after 60 s"
+}

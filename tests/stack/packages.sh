@@ -41,6 +41,7 @@ SHIPPED=(
     "$DOC/copyright"
     "$DOC/icinga2/check_csbackup.conf"
     "$DOC/icinga2/check_csbackup-services.conf"
+    "$DOC/icinga2/director-basket.json"
     "$DOC/nagios/check_csbackup.cfg"
     "$DOC/nrpe/check_csbackup.cfg"
     "$DOC/nscp/check_csbackup.ini"
@@ -116,6 +117,7 @@ want_rpm="$( (
         /usr/share/doc/check-csbackup/README.md \
         /usr/share/doc/check-csbackup/icinga2/check_csbackup-services.conf \
         /usr/share/doc/check-csbackup/icinga2/check_csbackup.conf \
+        /usr/share/doc/check-csbackup/icinga2/director-basket.json \
         /usr/share/doc/check-csbackup/nagios/check_csbackup.cfg \
         /usr/share/doc/check-csbackup/nrpe/check_csbackup.cfg \
         /usr/share/doc/check-csbackup/nscp/check_csbackup.ini

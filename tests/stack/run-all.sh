@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every stack test: the plugin under NRPE, Icinga 2 and Nagios 4, and the
-# packages. Each test installs what it needs (root, Debian), starts its daemon on
+# Runs every stack test: the plugin under NRPE, Icinga 2 and Nagios 4, the Icinga
+# Director basket, and the packages. Each test installs what it needs (root, Debian), starts its daemon on
 # 127.0.0.1 with a private configuration, and stops it. All run even when one fails;
 # the exit code is non-zero when any failed.
 set -uo pipefail
@@ -17,7 +17,7 @@ export STACK_APT_MARKER
 trap 'rm -f "$STACK_APT_MARKER"' EXIT
 
 failed=()
-for test in nrpe icinga2 nagios4 packages; do
+for test in nrpe icinga2 director nagios4 packages; do
     start=$SECONDS
     if bash "./$test.sh"; then
         echo "== $test: passed in $((SECONDS - start)) s"
