@@ -22,7 +22,7 @@ States (ExportStatus: this pool -> its backup pool; ImportStatus: backup pool ->
   import NormalState     OK        import working
   import ErrorState      CRITICAL  failed to import new changes
   any other value        UNKNOWN   (a number: PowerShell 5.1 wrote an enum as a number)
-  collection Error       --on-error (CRITICAL)
+  collection Error       --on-error (CRITICAL); the modules it left unreported are UNKNOWN
   data age               -w / -c Nagios ranges in seconds, from CollectedAt or the file's time
 
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for --help, --version, usage errors).
@@ -99,18 +99,18 @@ pub struct Cli {
     pub cms_master_pool: Option<String>,
 
     /// Backup module that must be present, e.g. ConfServices.DataConf (repeatable)
-    #[arg(long = "module", value_name = "NAME")]
+    #[arg(long = "module", value_name = "NAME", value_parser = parse_module_name)]
     pub modules: Vec<String>,
 
-    /// Backup module to leave out (repeatable)
-    #[arg(long = "ignore-module", value_name = "NAME")]
+    /// Backup module to leave out (repeatable; never one that --module requires)
+    #[arg(long = "ignore-module", value_name = "NAME", value_parser = parse_module_name)]
     pub ignore_modules: Vec<String>,
 
     /// Override a mapping, e.g. export:NonSteadyState=critical (repeatable; LEVEL is ok|warning|critical|unknown)
     #[arg(long = "map", value_name = "[export:|import:]STATUS=LEVEL", value_parser = parse_mapping)]
     pub maps: Vec<Mapping>,
 
-    /// Level when the document reports a collection Error
+    /// Level of the finding that the document reports a collection Error (that finding only)
     #[arg(long, value_name = "LEVEL", default_value = "critical", value_parser = policy::parse_level)]
     pub on_error: Level,
 
@@ -212,6 +212,18 @@ pub fn parse_fqdn(text: &str) -> Result<String, String> {
     }
 }
 
+/// A backup module's `Identity`: not blank, no control characters, trimmed.
+pub fn parse_module_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if name.is_empty() || name.len() > 256 || name.chars().any(char::is_control) {
+        return Err(format!(
+            "'{}' is not a module name: give a module's Identity, e.g. ConfServices.DataConf",
+            crate::model::clip(text, 60)
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 /// Parses the command line, or returns the exit code and output to end with.
 pub fn parse<I, T>(args: I) -> Result<Cli, (i32, String)>
 where
@@ -239,6 +251,9 @@ where
             ),
         ));
     }
+    if let Some(both) = required_and_ignored(&cli) {
+        return Err((3, report::unknown(&both)));
+    }
     if cli.file.is_none() && !cli.live && cli.command.is_none() {
         return Err((
             3,
@@ -246,6 +261,20 @@ where
         ));
     }
     Ok(cli)
+}
+
+/// A module that is both required and left out: the two cannot both be honoured.
+fn required_and_ignored(cli: &Cli) -> Option<String> {
+    cli.modules.iter().find_map(|required| {
+        let ignored = cli
+            .ignore_modules
+            .iter()
+            .find(|i| i.eq_ignore_ascii_case(required))?;
+        Some(format!(
+            "usage: --module {required} and --ignore-module {ignored} name the same module: \
+             a module cannot be both required and left out (see --help)"
+        ))
+    })
 }
 
 /// Whether the command line asks for `collect`, which ends the way a scheduled task

@@ -317,3 +317,83 @@ fn the_worst_finding_decides_and_the_rest_are_counted() {
     );
     run.assert(1, "WARNING - pool01.contoso.com: A export NonSteadyState");
 }
+
+#[test]
+fn on_error_sets_the_level_of_the_error_and_no_other() {
+    let doc =
+        r#"{"PoolFqdn":"pool01.contoso.com","ComputerName":"FE01","Error":"Access is denied"}"#;
+    let run = check_json(doc, &["--on-error", "ok"]);
+    run.assert(
+        3,
+        "UNKNOWN - pool01.contoso.com: no backup modules reported (the collection failed)",
+    );
+    assert!(
+        !run.stdout.contains("all 0 backup modules OK"),
+        "{}",
+        run.stdout
+    );
+    for level in ["ok", "warning", "unknown"] {
+        check_json(
+            doc,
+            &["--on-error", level, "--module", "ConfServices.DataConf"],
+        )
+        .assert(
+            2,
+            "CRITICAL - pool01.contoso.com: required module ConfServices.DataConf is missing",
+        );
+    }
+    // By default the collection error is the worst finding, and the others are counted.
+    check_json(doc, &[]).assert(
+        2,
+        "CRITICAL - pool01.contoso.com: collection failed on FE01: Access is denied (and 1 more problem)",
+    );
+}
+
+#[test]
+fn a_module_both_required_and_left_out_is_a_usage_error() {
+    let doc = status_json(
+        Some(P),
+        &[("ConfServices.DataConf", "ErrorState", "NormalState")],
+        "",
+    );
+    let run = check_json(
+        &doc,
+        &[
+            "--module",
+            "ConfServices.DataConf",
+            "--ignore-module",
+            " confservices.DATACONF",
+        ],
+    );
+    run.assert(
+        3,
+        "CSBACKUP UNKNOWN - usage: --module ConfServices.DataConf and --ignore-module confservices.DATACONF name the same module",
+    );
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
+}
+
+#[test]
+fn blank_module_pool_and_status_names_are_usage_errors() {
+    let doc = module("SteadyState", "NormalState");
+    let cases: [(&[&str], &str); 8] = [
+        (&["--module", ""], "'' is not a module name"),
+        (&["--module", "  "], "'  ' is not a module name"),
+        (&["--ignore-module", ""], "'' is not a module name"),
+        (&["--pool", ""], "'' is not a host name"),
+        (&["--pool", " "], "' ' is not a host name"),
+        (&["--cms-master-pool", ""], "'' is not a host name"),
+        (&["--map", "=ok"], "'' is not a status name"),
+        (&["--map", "export: =critical"], "'' is not a status name"),
+    ];
+    for (args, fragment) in cases {
+        let run = check_json(&doc, args);
+        assert_eq!(run.code, 3, "{args:?}: {}", run.stdout);
+        assert!(
+            run.stdout.starts_with("CSBACKUP UNKNOWN - usage: "),
+            "{args:?}: {}",
+            run.stdout
+        );
+        assert!(run.stdout.contains(fragment), "{args:?}: {}", run.stdout);
+        assert_eq!(run.stdout.lines().count(), 1, "{args:?}: {}", run.stdout);
+    }
+}

@@ -88,6 +88,16 @@ pub(super) fn no_modules(why: &str) -> Finding {
     )
 }
 
+/// A failed collection reports no modules: their state is unknown, whatever level
+/// `--on-error` gives the failure itself.
+pub(super) fn modules_unknown_after_failure() -> Finding {
+    Finding::new(
+        Level::Unknown,
+        Subject::Pool,
+        "no backup modules reported (the collection failed): their state is unknown until the collector succeeds",
+    )
+}
+
 pub(super) fn count(modules: &[ModuleVerdict]) -> Counts {
     let mut counts = Counts {
         modules: modules.len(),

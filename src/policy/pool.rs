@@ -5,7 +5,9 @@ use jiff::Timestamp;
 
 use super::age::evaluate_age;
 use super::cms::CmsRole;
-use super::modules::{count, damage_findings, missing_modules, no_modules, DEPTH_HINT};
+use super::modules::{
+    count, damage_findings, missing_modules, modules_unknown_after_failure, no_modules, DEPTH_HINT,
+};
 use super::status::{evaluate_module, evaluate_status, status_finding, OVERALL};
 use super::{Finding, Level, ModuleVerdict, PoolVerdict, Settings, Subject};
 use crate::model::{clip, Direction, Module, Modules, Pool};
@@ -94,9 +96,15 @@ fn evaluate_modules(
     findings: &mut Vec<Finding>,
 ) -> Vec<ModuleVerdict> {
     let (listed, damaged) = match modules {
-        Modules::Absent if failed => return vec![],
+        // `--on-error` sets the level of the error alone: what is not known about the
+        // modules is still a finding of its own, and so is a required module not reported.
         Modules::Absent => {
-            findings.push(no_modules("the document has no BackupModules"));
+            findings.push(if failed {
+                modules_unknown_after_failure()
+            } else {
+                no_modules("the document has no BackupModules")
+            });
+            findings.extend(missing_modules(&[], settings));
             return vec![];
         }
         Modules::DepthCut(text) => {
