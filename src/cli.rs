@@ -21,7 +21,8 @@ States (ExportStatus: this pool -> its backup pool; ImportStatus: backup pool ->
   export ErrorState      CRITICAL  failed to back up new changes
   import NormalState     OK        import working
   import ErrorState      CRITICAL  failed to import new changes
-  any other value        UNKNOWN   (a number: PowerShell 5.1 wrote an enum as a number)
+  any other value        UNKNOWN   (a whole number, in any format, is a number: PowerShell 5.1
+                                   wrote an enum as a number; numbers are never mapped)
   collection Error       --on-error (CRITICAL); the modules it left unreported are UNKNOWN
   data age               -w / -c Nagios ranges in seconds, from CollectedAt or the file's time
 
@@ -106,7 +107,7 @@ pub struct Cli {
     #[arg(long = "ignore-module", value_name = "NAME", value_parser = parse_module_name)]
     pub ignore_modules: Vec<String>,
 
-    /// Override a mapping, e.g. export:NonSteadyState=critical (repeatable; LEVEL is ok|warning|critical|unknown)
+    /// Override a mapping, e.g. export:NonSteadyState=critical (repeatable; LEVEL is ok|warning|critical|unknown; STATUS is a name, never a number)
     #[arg(long = "map", value_name = "[export:|import:]STATUS=LEVEL", value_parser = parse_mapping)]
     pub maps: Vec<Mapping>,
 

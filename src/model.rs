@@ -111,6 +111,27 @@ pub enum Reported {
     Truncated(String),
 }
 
+impl Reported {
+    /// A status the document gives as text: a whole number is a number whichever way it
+    /// came (a JSON string `"2"`, a CLIXML enum without a name, a table cell), since
+    /// nothing tells which status a number stands for.
+    pub fn from_text(text: &str) -> Reported {
+        let text = text.trim();
+        if is_whole_number(text) {
+            Reported::Number(text.to_owned())
+        } else {
+            Reported::Name(text.to_owned())
+        }
+    }
+}
+
+/// Digits, with an optional sign: how an enum's number is written.
+pub fn is_whole_number(text: &str) -> bool {
+    let digits = text.trim();
+    let digits = digits.strip_prefix(['-', '+']).unwrap_or(digits);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// One backup module of a pool (`$status.BackupModules`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Module {
@@ -233,6 +254,18 @@ mod tests {
     fn clips_on_character_boundaries() {
         assert_eq!(clip("äöü", 2), "äö...");
         assert_eq!(clip("abc", 3), "abc");
+    }
+
+    #[test]
+    fn whole_numbers_are_numbers_wherever_they_come_from() {
+        assert_eq!(Reported::from_text(" 2 "), Reported::Number("2".into()));
+        assert_eq!(Reported::from_text("-1"), Reported::Number("-1".into()));
+        assert_eq!(
+            Reported::from_text("SteadyState"),
+            Reported::Name("SteadyState".into())
+        );
+        assert_eq!(Reported::from_text("2a"), Reported::Name("2a".into()));
+        assert!(!is_whole_number("-") && !is_whole_number(""));
     }
 
     #[test]

@@ -62,10 +62,7 @@ fn statuses_compare_case_insensitively_and_trimmed() {
 fn numbers_as_statuses_are_unknown_with_the_powershell_hint() {
     let doc = r#"{"PoolFqdn":"p.contoso.com","BackupModules":[{"Identity":"A","ExportStatus":2,"ImportStatus":0}]}"#;
     let run = check_json(doc, &[]);
-    run.assert(
-        3,
-        "A export 2 (a number: Windows PowerShell 5.1 wrote the enum as a number",
-    );
+    run.assert(3, "A export 2 (a number: status numbers are not published");
     assert!(run.stdout.contains("Export-Clixml"));
 }
 
@@ -395,5 +392,78 @@ fn blank_module_pool_and_status_names_are_usage_errors() {
         );
         assert!(run.stdout.contains(fragment), "{args:?}: {}", run.stdout);
         assert_eq!(run.stdout.lines().count(), 1, "{args:?}: {}", run.stdout);
+    }
+}
+
+const CLIXML_NUMBER_ENUM: &str = r#"<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">
+  <Obj RefId="0">
+    <TN RefId="0"><T>Contoso.Placeholder.BackupServiceStatus</T><T>System.Object</T></TN>
+    <Props>
+      <S N="PoolFqdn">pool01.contoso.com</S>
+      <Obj N="BackupModules" RefId="1">
+        <TN RefId="1"><T>System.Object[]</T><T>System.Array</T><T>System.Object</T></TN>
+        <LST>
+          <Obj RefId="2">
+            <Props>
+              <S N="Identity">ConfServices.DataConf</S>
+              <Obj N="ExportStatus" RefId="3">
+                <TN RefId="3"><T>Contoso.Placeholder.ExportStatus</T><T>System.Enum</T><T>System.ValueType</T><T>System.Object</T></TN>
+                <ToString>7</ToString>
+                <I32>7</I32>
+              </Obj>
+              <S N="ImportStatus">NormalState</S>
+            </Props>
+          </Obj>
+        </LST>
+      </Obj>
+    </Props>
+  </Obj>
+</Objs>
+"#;
+
+#[test]
+fn a_status_of_digits_is_a_number_in_every_format_and_never_mapped() {
+    let cases: [(&str, &str, &str); 4] = [
+        (
+            "a JSON number",
+            r#"{"PoolFqdn":"pool01.contoso.com","BackupModules":[{"Identity":"ConfServices.DataConf","ExportStatus":2,"ImportStatus":"NormalState"}]}"#,
+            "ConfServices.DataConf export 2 (a number: status numbers are not published",
+        ),
+        (
+            "a JSON string of digits",
+            r#"{"PoolFqdn":"pool01.contoso.com","BackupModules":[{"Identity":"ConfServices.DataConf","ExportStatus":" 2 ","ImportStatus":"NormalState"}]}"#,
+            "ConfServices.DataConf export 2 (a number: status numbers are not published",
+        ),
+        (
+            "a CLIXML enum whose name is a number",
+            CLIXML_NUMBER_ENUM,
+            "ConfServices.DataConf export 7 (a number: status numbers are not published",
+        ),
+        (
+            "a Format-Table cell",
+            "\nIdentity              ExportStatus ImportStatus\n--------              ------------ ------------\nConfServices.DataConf 2            NormalState\n",
+            "ConfServices.DataConf export 2 (a number: status numbers are not published",
+        ),
+    ];
+    for (what, doc, fragment) in cases {
+        let run = check_json(doc, &["--pool", "pool01.contoso.com"]);
+        assert_eq!(run.code, 3, "{what}: {}", run.stdout);
+        assert!(run.stdout.contains(fragment), "{what}: {}", run.stdout);
+        assert!(
+            !run.stdout.contains("not a documented"),
+            "{what}: {}",
+            run.stdout
+        );
+        for map in ["export:2=ok", "7=ok", "import:0=warning"] {
+            let run = check_json(doc, &["--pool", "pool01.contoso.com", "--map", map]);
+            run.assert(
+                3,
+                &format!("CSBACKUP UNKNOWN - usage: invalid value '{map}' for '--map"),
+            )
+            .assert(
+                3,
+                "a number is never mapped: the statuses' numbers are not published",
+            );
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use nagios_range::NagiosRange;
 
 use super::Level;
-use crate::model::Direction;
+use crate::model::{clip, is_whole_number, Direction};
 
 /// A threshold on the data's age: the Nagios range and the text it was given as.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +77,14 @@ impl FromStr for Mapping {
             None => (None, lhs),
         };
         let status = status.trim();
+        if is_whole_number(status) {
+            return Err(format!(
+                "'{}': a number is never mapped: the statuses' numbers are not published, so \
+                 the plugin never guesses which status a number stands for, export names instead \
+                 (check_csbackup collect or Export-Clixml, see the README)",
+                clip(text, 60)
+            ));
+        }
         if status.is_empty()
             || !status
                 .chars()

@@ -65,7 +65,8 @@ pub(super) fn evaluate_status(
         Reported::Number(n) => {
             return unknown(
                 n.clone().into(),
-                "a number: Windows PowerShell 5.1 wrote the enum as a number, whose name is not published, \
+                "a number: status numbers are not published, so a number is never read as a status name \
+                 (Windows PowerShell 5.1's ConvertTo-Json writes enums as numbers), \
                  collect with check_csbackup collect or Export-Clixml to get names"
                     .into(),
             )
