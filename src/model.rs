@@ -234,6 +234,11 @@ pub fn same_fqdn(a: &str, b: &str) -> bool {
         .eq_ignore_ascii_case(b.trim().trim_end_matches('.'))
 }
 
+/// An FQDN in the one spelling [`same_fqdn`] treats all its spellings as.
+pub fn fqdn_key(fqdn: &str) -> String {
+    fqdn.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
 /// At most `max` characters of `text`, with `...` where it was cut.
 pub fn clip(text: &str, max: usize) -> String {
     // No more bytes than `max` means no more characters: nothing to count.
@@ -272,5 +277,9 @@ mod tests {
     fn fqdns_compare_like_dns() {
         assert!(same_fqdn("Pool01.Contoso.com.", "pool01.contoso.com"));
         assert!(!same_fqdn("pool01.contoso.com", "pool01.contoso.co"));
+        assert_eq!(
+            fqdn_key(" Pool01.Contoso.com. "),
+            fqdn_key("pool01.contoso.com")
+        );
     }
 }

@@ -6,6 +6,8 @@
 //! Text from the document is cleaned of `|` and control characters, perfdata labels of
 //! quotes and `=`, so no document can break the output's grammar.
 
+use std::collections::HashMap;
+
 use crate::policy::{Evaluation, Finding, Level, PoolVerdict, Subject};
 
 /// The name every output line starts with.
@@ -238,14 +240,9 @@ pub fn quote_label(label: &str) -> String {
 /// The perfdata items, rendered: kept as text, a large evaluation's perfdata costs a
 /// third of what the items themselves would.
 fn perfdata(evaluation: &Evaluation) -> Vec<String> {
-    let prefixed = evaluation.pools.len() > 1;
+    let prefixes = label_prefixes(&evaluation.pools);
     let mut perf = Vec::with_capacity(evaluation.pools.len() * 9);
-    for pool in &evaluation.pools {
-        let prefix = if prefixed {
-            format!("{}_", pool_label(&pool.name))
-        } else {
-            String::new()
-        };
+    for (pool, prefix) in evaluation.pools.iter().zip(prefixes) {
         let label = |name: &str| format!("{prefix}{name}");
         let c = pool.counts;
         perf.push(
@@ -282,6 +279,30 @@ fn perfdata(evaluation: &Evaluation) -> Vec<String> {
         }
     }
     perf
+}
+
+/// Each pool's label prefix: none for a single pool; else its FQDN as [`pool_label`]
+/// writes it and `_`. A prefix an earlier pool already has (the same pool twice, or
+/// names that differ only in characters a label cannot carry) gets `#2`, `#3`… in
+/// document order, so labels are unique and stay the same for a document of the same
+/// shape. `#` never appears otherwise: [`pool_label`] turns it into `_`.
+fn label_prefixes(pools: &[PoolVerdict]) -> Vec<String> {
+    if pools.len() < 2 {
+        return vec![String::new(); pools.len()];
+    }
+    let mut taken: HashMap<String, usize> = HashMap::with_capacity(pools.len());
+    pools
+        .iter()
+        .map(|pool| {
+            let base = pool_label(&pool.name);
+            let seen = taken.entry(base.clone()).or_insert(0);
+            *seen += 1;
+            match *seen {
+                1 => format!("{base}_"),
+                n => format!("{base}#{n}_"),
+            }
+        })
+        .collect()
 }
 
 /// A pool FQDN as a label prefix: anything but letters, digits, `.`, `-` becomes `_`.

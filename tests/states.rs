@@ -467,3 +467,83 @@ fn a_status_of_digits_is_a_number_in_every_format_and_never_mapped() {
         }
     }
 }
+
+#[test]
+fn the_same_pool_twice_is_evaluated_twice_with_unique_labels() {
+    let doc = format!(
+        "[{},{}]",
+        status_json(
+            Some("pool01.contoso.com"),
+            &[("M1", "SteadyState", "NormalState")],
+            ""
+        ),
+        status_json(
+            Some("POOL01.contoso.com."),
+            &[("M1", "ErrorState", "NormalState")],
+            ""
+        )
+    );
+    let selected = check_json(&doc, &["-p", "pool01.contoso.com"]);
+    selected.assert(
+        2,
+        "CRITICAL - POOL01.contoso.com.: M1 export ErrorState (failed to back up new changes)",
+    );
+    let all = check_json(&doc, &["-vv"]);
+    all.assert(2, "CRITICAL - POOL01.contoso.com.: M1 export ErrorState")
+        .assert(
+            2,
+            "pool01.contoso.com appears 2 times in the document (entries 1 and 2): each entry is evaluated",
+        );
+    for run in [&selected, &all] {
+        let labels: Vec<String> = perf_items(run.perfdata())
+            .into_iter()
+            .map(|(l, _)| l)
+            .collect();
+        let mut unique = labels.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), labels.len(), "{labels:?}");
+        assert_eq!(labels.len(), 16, "{labels:?}");
+    }
+}
+
+#[test]
+fn pools_whose_labels_would_clash_get_numbered_labels() {
+    let doc = format!(
+        "[{},{},{}]",
+        status_json(
+            Some("pool_01.contoso.com"),
+            &[("M1", "SteadyState", "NormalState")],
+            ""
+        ),
+        status_json(
+            Some("pool|01.contoso.com"),
+            &[("M1", "ErrorState", "NormalState")],
+            ""
+        ),
+        status_json(
+            Some("pool_01.contoso.com"),
+            &[("M1", "NonSteadyState", "NormalState")],
+            ""
+        )
+    );
+    let run = check_json(&doc, &[]);
+    run.assert(2, "CRITICAL - pool/01.contoso.com: M1 export ErrorState");
+    assert_eq!(
+        run.perf("pool_01.contoso.com_critical").as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        run.perf("pool_01.contoso.com#2_critical").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        run.perf("pool_01.contoso.com#3_warning").as_deref(),
+        Some("1")
+    );
+    let items = perf_items(run.perfdata());
+    let mut labels: Vec<&str> = items.iter().map(|(l, _)| l.as_str()).collect();
+    labels.sort();
+    labels.dedup();
+    assert_eq!(labels.len(), items.len(), "{}", run.perfdata());
+}

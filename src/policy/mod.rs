@@ -158,12 +158,13 @@ impl Evaluation {
 /// so a large document is not held twice.
 pub fn evaluate(document: Document, settings: &Settings, now: Timestamp) -> Evaluation {
     let mut findings = Vec::new();
-    let notes = vec![format!(
+    let mut notes = vec![format!(
         "read {} as {}, {}",
         document.source,
         document.format.as_str(),
         document.encoding
     )];
+    notes.extend(select::repeated_pools(&document));
     let document_master = document
         .pools
         .iter()

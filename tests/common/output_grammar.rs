@@ -6,7 +6,8 @@
 //! An output is: a first line `CSBACKUP <STATE> - <text>[ | <perfdata>]`, then long
 //! output lines; `|` appears at most once, only as the perfdata separator; no control
 //! characters but the line ends; every perfdata item is
-//! `label=value[UOM];[warn];[crit];[min];[max]` with a label free of `'` and `=`.
+//! `label=value[UOM];[warn];[crit];[min];[max]` with a label free of `'` and `=`, and no
+//! label appears twice.
 
 #![allow(dead_code)]
 
@@ -64,9 +65,16 @@ pub fn check_output(output: &str, max_output: Option<usize>) -> Result<(), Strin
     }
 }
 
-/// Checks perfdata: items separated by single spaces.
+/// Checks perfdata: items separated by single spaces, each label once (Icinga keeps one
+/// value per label: a repeated label loses a series).
 pub fn check_perfdata(perfdata: &str) -> Result<(), String> {
-    perf_items(perfdata).map(|_| ())
+    let items = perf_items(perfdata)?;
+    let mut labels: Vec<&str> = items.iter().map(|(label, _)| *label).collect();
+    labels.sort_unstable();
+    match labels.windows(2).find(|pair| pair[0] == pair[1]) {
+        Some(pair) => Err(format!("the perfdata label {:?} appears twice", pair[0])),
+        None => Ok(()),
+    }
 }
 
 /// The perfdata's items as (label, `value[UOM];[warn];[crit];[min];[max]`), or why it
@@ -186,6 +194,7 @@ mod grammar_tests {
             "CSBACKUP OK - a\tb\n",
             "CSBACKUP OK - a",
             "CSBACKUP OK - a | 'x=1\n",
+            "CSBACKUP OK - a | x=1 'x'=2\n",
         ] {
             assert!(check_output(bad, None).is_err(), "accepted {bad:?}");
         }
