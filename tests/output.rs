@@ -231,6 +231,61 @@ fn usage_errors_are_one_unknown_line_on_stdout() {
 }
 
 #[test]
+fn an_invalid_choice_lists_the_accepted_values() {
+    run(&["-f", "x", "--format", "yaml"], None).assert(
+        3,
+        "CSBACKUP UNKNOWN - usage: invalid value 'yaml' for '--format <FORMAT>', use one of: auto, json, clixml, text",
+    );
+    run(&["-f", "x", "--on-error", "sometimes"], None)
+        .assert(3, "use ok, warning, critical or unknown");
+    run(&["-f", "x", "--map", "NonSteadyState=maybe"], None)
+        .assert(3, "use ok, warning, critical or unknown");
+    run(&["-f", "x", "--map", "both:NonSteadyState=ok"], None)
+        .assert(3, "'both' is neither export nor import");
+}
+
+#[test]
+fn usage_errors_clip_what_they_echo_and_keep_within_max_output() {
+    let long = "9".repeat(2500) + "x" + &"9".repeat(2500);
+    let run = common::run(&["-f", "x", "-w", &long], None);
+    run.assert(3, "CSBACKUP UNKNOWN - usage: invalid value '99999");
+    assert!(
+        run.stdout.len() < 400,
+        "{} bytes: {}",
+        run.stdout.len(),
+        run.stdout
+    );
+    assert_eq!(run.stdout.lines().count(), 1);
+    for max in [vec!["--max-output", "200"], vec!["--max-output=200"]] {
+        let mut args = vec!["-f", "x", "-w", long.as_str()];
+        args.extend(max.iter().copied());
+        let run = common::run(&args, None);
+        run.assert(3, "CSBACKUP UNKNOWN - usage: ");
+        assert!(
+            run.stdout.len() <= 200,
+            "{} bytes: {}",
+            run.stdout.len(),
+            run.stdout
+        );
+        // Given first, it counts the same.
+        let mut args = max.clone();
+        args.extend(["-f", "x", "--bogus", long.as_str()]);
+        let run = common::run(&args, None);
+        run.assert(3, "CSBACKUP UNKNOWN - usage: ");
+        assert!(
+            run.stdout.len() <= 200,
+            "{} bytes: {}",
+            run.stdout.len(),
+            run.stdout
+        );
+    }
+    let long_option = format!("--{}", "x".repeat(5000));
+    let run = common::run(&["-f", "x", &long_option], None);
+    run.assert(3, "usage: unexpected argument '--xxx");
+    assert!(run.stdout.len() < 300, "{} bytes", run.stdout.len());
+}
+
+#[test]
 fn help_and_version_print_to_stdout_and_exit_3() {
     let help = run(&["--help"], None);
     help.assert(3, "Usage: check_csbackup [OPTIONS]")

@@ -547,3 +547,33 @@ fn pools_whose_labels_would_clash_get_numbered_labels() {
     labels.dedup();
     assert_eq!(labels.len(), items.len(), "{}", run.perfdata());
 }
+
+#[test]
+fn not_initialized_on_an_unnamed_module_list_asks_for_the_pool() {
+    let bare = r#"[{"Identity":"CentralMgmt.CMSMaster","ExportStatus":"NotInitialized","ImportStatus":"NormalState"}]"#;
+    let run = check_json(bare, &["--cms-master-pool", "pool02.contoso.com"]);
+    run.assert(
+        1,
+        "WARNING - unnamed pool: CentralMgmt.CMSMaster export NotInitialized (no export has started yet, \
+         expected only if the pool does not host the active CMS, which is unknown: \
+         the document names no pool, give --pool",
+    );
+    assert!(
+        !run.first_line().contains("--cms-master-pool"),
+        "{}",
+        run.stdout
+    );
+    // Nothing known at all: both are asked for.
+    check_json(bare, &[]).assert(1, "give --pool and --cms-master-pool");
+    // Named by --pool, the role is known.
+    check_json(
+        bare,
+        &[
+            "--pool",
+            "pool01.contoso.com",
+            "--cms-master-pool",
+            "pool02.contoso.com",
+        ],
+    )
+    .assert(0, "OK - pool01.contoso.com: all 1 backup modules OK");
+}

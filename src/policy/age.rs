@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use super::{Age, Finding, Level, Settings, Subject};
+use super::{Age, Finding, Level, Settings, Subject, Threshold};
 use crate::model::CollectedAt;
 
 pub(super) fn evaluate_age(
@@ -46,19 +46,17 @@ pub(super) fn evaluate_age(
         return None;
     }
     let seconds = seconds.max(0);
+    let beyond = |which: &str, range: &Threshold| {
+        format!(
+            ", {} the {which} range {}",
+            range.alerting_side(),
+            range.as_str()
+        )
+    };
     let (level, beyond) = if settings.critical.alerts(seconds as f64) {
-        (
-            Level::Critical,
-            format!(
-                ", outside the critical range {}",
-                settings.critical.as_str()
-            ),
-        )
+        (Level::Critical, beyond("critical", &settings.critical))
     } else if settings.warning.alerts(seconds as f64) {
-        (
-            Level::Warning,
-            format!(", outside the warning range {}", settings.warning.as_str()),
-        )
+        (Level::Warning, beyond("warning", &settings.warning))
     } else {
         (Level::Ok, String::new())
     };

@@ -67,7 +67,7 @@ fn role_note(role: &CmsRole) -> String {
     match role {
         CmsRole::Master(src) => format!("hosts the active CMS (from {src})"),
         CmsRole::NotMaster(src) => format!("does not host the active CMS (from {src})"),
-        CmsRole::Unknown(why) => format!("CMS role unknown: {why}"),
+        CmsRole::Unknown { why, .. } => format!("CMS role unknown: {why}"),
     }
 }
 

@@ -25,6 +25,15 @@ impl Threshold {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// Where a value that alerts lies: `inside` an `@` range, `outside` any other.
+    pub fn alerting_side(&self) -> &'static str {
+        if self.text.starts_with('@') {
+            "inside"
+        } else {
+            "outside"
+        }
+    }
 }
 
 impl FromStr for Threshold {
@@ -33,7 +42,10 @@ impl FromStr for Threshold {
     fn from_str(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let bad = |why: &str| {
-            format!("'{text}' is not a Nagios range ({why}), examples: 900, 600:, @10:20, ~:3600")
+            format!(
+                "'{}' is not a Nagios range ({why}), examples: 900, 600:, @10:20, ~:3600",
+                clip(text, 40)
+            )
         };
         // The range crate accepts what Rust's float parser does ('inf', 'NaN'); a
         // monitoring range takes plain decimal numbers only.
@@ -66,14 +78,22 @@ impl FromStr for Mapping {
 
     fn from_str(text: &str) -> Result<Self, String> {
         let bad = |why: String| {
-            format!("'{text}' is not a mapping ({why}), expected [export:|import:]STATUS=LEVEL, e.g. export:NonSteadyState=critical")
+            format!(
+                "'{}' is not a mapping ({why}), expected [export:|import:]STATUS=LEVEL, e.g. export:NonSteadyState=critical",
+                clip(text, 40)
+            )
         };
         let (lhs, level) = text.split_once('=').ok_or_else(|| bad("no '='".into()))?;
         let level = parse_level(level).map_err(&bad)?;
         let (direction, status) = match lhs.split_once(':') {
             Some((d, s)) if d.trim().eq_ignore_ascii_case("export") => (Some(Direction::Export), s),
             Some((d, s)) if d.trim().eq_ignore_ascii_case("import") => (Some(Direction::Import), s),
-            Some((d, _)) => return Err(bad(format!("'{d}' is neither export nor import"))),
+            Some((d, _)) => {
+                return Err(bad(format!(
+                    "'{}' is neither export nor import",
+                    clip(d, 40)
+                )))
+            }
             None => (None, lhs),
         };
         let status = status.trim();
@@ -90,7 +110,7 @@ impl FromStr for Mapping {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
-            return Err(bad(format!("'{status}' is not a status name")));
+            return Err(bad(format!("'{}' is not a status name", clip(status, 40))));
         }
         Ok(Mapping {
             direction,
@@ -105,7 +125,7 @@ pub fn parse_level(text: &str) -> Result<Level, String> {
     text.trim().parse::<Level>().map_err(|_| {
         format!(
             "'{}' is not a level: use ok, warning, critical or unknown",
-            text.trim()
+            clip(text.trim(), 40)
         )
     })
 }
@@ -153,5 +173,10 @@ mod tests {
         }
         let inside: Threshold = "@10:20".parse().unwrap();
         assert!(inside.alerts(15.0) && !inside.alerts(25.0));
+        assert_eq!(inside.alerting_side(), "inside");
+        assert_eq!(
+            "~:10".parse::<Threshold>().unwrap().alerting_side(),
+            "outside"
+        );
     }
 }

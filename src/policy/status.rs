@@ -163,10 +163,9 @@ fn not_initialized(role: &CmsRole) -> (String, Level) {
             format!("{meaning}, though the pool hosts the active CMS"),
             warning,
         ),
-        CmsRole::Unknown(_) => (
+        CmsRole::Unknown { hint, .. } => (
             format!(
-                "{meaning}, expected only if the pool does not host the active CMS, which is unknown: \
-                 give --cms-master-pool"
+                "{meaning}, expected only if the pool does not host the active CMS, which is unknown: {hint}"
             ),
             warning,
         ),
