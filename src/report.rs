@@ -221,7 +221,7 @@ pub fn quote_label(label: &str) -> String {
     let safe: String = label
         .chars()
         .map(|c| {
-            if c == '\'' || c == '=' || c.is_control() || c == '|' {
+            if c == '\'' || c == '=' || c == '|' || breaks_the_display(c) {
                 '_'
             } else {
                 c
@@ -319,16 +319,35 @@ fn pool_label(name: &str) -> String {
 }
 
 /// Text fit for plugin output: no `|` (it starts perfdata), no `;` (Nagios turns it
-/// into `:`, so Icinga and Nagios would show different text), no control characters.
+/// into `:`, so Icinga and Nagios would show different text), nothing that draws a
+/// line or reorders text ([`breaks_the_display`]).
 pub fn clean(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '|' => '/',
             ';' => ',',
-            c if c.is_control() => ' ',
+            c if breaks_the_display(c) => ' ',
             c => c,
         })
         .collect()
+}
+
+/// Control characters, and the characters a web UI or terminal draws as a line break
+/// (U+2028, U+2029; U+0085 is a control character) or uses to reorder what follows
+/// (the bidirectional marks, embeddings, overrides and isolates): from a document, any
+/// of them could draw a fake `[OK]` line or turn a name around.
+pub fn breaks_the_display(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+        )
 }
 
 fn assemble(

@@ -136,7 +136,7 @@ fn a_forced_format_reads_as_detection_does() {
         "{output}"
     );
     assert!(
-        output.contains("(read as PowerShell text, UTF-8)"),
+        output.contains("(read as PowerShell text, UTF-8, "),
         "{output}"
     );
     let (code, output) = run(&fixture("table-seed.txt"), &["--format", "clixml"]);

@@ -50,6 +50,75 @@ fn reads_every_encoding() {
 }
 
 #[test]
+fn reads_utf16le_without_bom_that_starts_with_a_line_break() {
+    // What Out-File -Encoding Unicode writes without its BOM for Format-Table and
+    // Format-List: the view opens with an empty line.
+    let table = "\r\nIdentity              ExportStatus ImportStatus\r\n--------              ------------ ------------\r\nConfServices.DataConf SteadyState  NormalState\r\n\r\n\r\n";
+    let list = "\r\n\r\nIdentity     : ConfServices.DataConf\r\nExportStatus : SteadyState\r\nImportStatus : NormalState\r\n\r\n";
+    let json = format!("\r\n{HEALTHY}\r\n");
+    for (name, text) in [("table", table), ("list", list), ("json", json.as_str())] {
+        let (_dir, path) = file("status.txt", &utf16(text, false, false));
+        let run = run(
+            &[
+                "-f",
+                path.to_str().unwrap(),
+                "--pool",
+                "pool01.contoso.com",
+                "-vv",
+            ],
+            None,
+        );
+        run.assert(0, "OK - pool01.contoso.com: all 1 backup modules OK");
+        assert!(
+            run.stdout.contains(", UTF-16LE without BOM\n"),
+            "{name}: {}",
+            run.stdout
+        );
+    }
+    let (_dir, path) = file("status.txt", &utf16(table, true, false));
+    run(
+        &[
+            "-f",
+            path.to_str().unwrap(),
+            "--pool",
+            "p.contoso.com",
+            "-vv",
+        ],
+        None,
+    )
+    .assert(0, "as PowerShell text, UTF-16BE without BOM");
+}
+
+#[test]
+fn an_unrecognised_file_is_described_never_quoted() {
+    let shadow = "root:$6$saltsalt$hashhashhashhashhash:19700:0:99999:7:::\n\
+                  daemon:*:19700:0:99999:7:::\n\
+                  secretuser:$6$pepper$topsecrettopsecret:19700:0:99999:7:::\n";
+    let config = "api_token = hunter2hunter2\npassword: correct horse battery staple\n";
+    let json = r#"{"password":"hunter2hunter2","api_token":"correct horse battery staple"}"#;
+    for (name, text) in [("shadow", shadow), ("config", config), ("json", json)] {
+        let (_dir, path) = file(name, text.as_bytes());
+        let run = run(&["-f", path.to_str().unwrap()], None);
+        assert_eq!(run.code, 3, "{name}: {}", run.stdout);
+        assert_eq!(run.stdout.lines().count(), 1, "{name}: {}", run.stdout);
+        assert!(
+            run.stdout.contains(&format!("{} bytes", text.len())),
+            "{name}: {}",
+            run.stdout
+        );
+        for secret in [
+            "daemon",
+            "secretuser",
+            "hashhash",
+            "topsecret",
+            "hunter2",
+            "horse",
+        ] {
+            assert!(!run.stdout.contains(secret), "{name}: {}", run.stdout);
+        }
+    }
+}
+#[test]
 fn reads_the_bundled_utf16_example() {
     let (_dir, path) = fresh_example("pool02-utf16le.json");
     run(

@@ -76,6 +76,45 @@ fn labels_from_hostile_documents_stay_within_the_grammar() {
     assert!(run.stdout.contains("Mod/ule'= "), "{}", run.stdout);
 }
 
+/// Characters a browser or terminal draws as a line break or uses to reorder text.
+const SPOOFING: [char; 13] = [
+    '\u{85}', '\u{2028}', '\u{2029}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}',
+    '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200F}',
+];
+
+#[test]
+fn text_from_the_document_cannot_draw_lines_or_reorder_the_output() {
+    let fake = |c: char| format!("x{c}[OK] pool01.contoso.com: all fine");
+    let modules: Vec<String> = SPOOFING.iter().map(|c| fake(*c)).collect();
+    let refs: Vec<(&str, &str, &str)> = modules
+        .iter()
+        .map(|m| (m.as_str(), "ErrorState", "NormalState"))
+        .collect();
+    let doc = status_json(
+        Some("pool01.contoso.com"),
+        &refs,
+        &format!(
+            r#""Error":"{}","Site":"{}","#,
+            fake('\u{2028}'),
+            fake('\u{202E}')
+        ),
+    );
+    for verbosity in ["-v", "-vvv"] {
+        let run = check_json(&doc, &[verbosity]);
+        run.assert(2, "CRITICAL - pool01.contoso.com: ");
+        for c in SPOOFING {
+            assert!(!run.stdout.contains(c), "{c:?} in {}", run.stdout);
+        }
+        assert!(
+            run.stdout
+                .lines()
+                .all(|l| !l.starts_with("[OK] pool01.contoso.com: all fine")),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
 #[test]
 fn perfdata_per_pool_is_prefixed_only_when_several_pools() {
     let (_dir, path) = fresh_example("two-pools.json");

@@ -183,8 +183,10 @@ const EXPORT: &[&str] = &[
 ];
 const IMPORT: &[&str] = &["NormalState", "ErrorState"];
 
-/// Texts that try to break the output: `|`, quotes, `=`, control characters, non-ASCII.
-const HOSTILE: &str = "[A-Za-z0-9.|'=; \\-\\t\\n\\r\u{1}\u{1b}\u{85}\u{9f}äß€]{1,24}";
+/// Texts that try to break the output: `|`, quotes, `=`, control characters, line
+/// separators, bidirectional controls, non-ASCII.
+const HOSTILE: &str =
+    "[A-Za-z0-9.|'=; \\-\\t\\n\\r\u{1}\u{1b}\u{85}\u{9f}\u{2028}\u{202e}\u{2066}äß€]{1,24}";
 
 fn module() -> impl Strategy<Value = GeneratedModule> {
     (HOSTILE, status_name(EXPORT), status_name(IMPORT)).prop_map(|(identity, export, import)| {

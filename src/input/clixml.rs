@@ -118,7 +118,7 @@ fn describe(value: &Tree) -> String {
             let names: Vec<&str> = map.iter().take(6).map(|(k, _)| k.as_ref()).collect();
             format!(
                 "an object with the properties {}",
-                clip(&names.join(", "), 200)
+                clip(&names.join(", "), 60)
             )
         }
         Tree::String(s) => format!("the text '{}'", clip(s, 60)),

@@ -150,7 +150,7 @@ fn property_list(map: &Object) -> String {
     }
     let names: Vec<&str> = map.iter().take(6).map(|(k, _)| k.as_ref()).collect();
     let more = if map.len() > 6 { ", ..." } else { "" };
-    clip(&format!("{}{more}", names.join(", ")), 200)
+    clip(&format!("{}{more}", names.join(", ")), 60)
 }
 
 fn bare_modules(items: Vec<Node>) -> Pool {
