@@ -17,14 +17,17 @@ States (ExportStatus: this pool -> its backup pool; ImportStatus: backup pool ->
   export SteadyState     OK        all changes fit in one batch, no backlog
   export NonSteadyState  WARNING   a backlog is building
   export NotInitialized  OK only when the pool is known not to host the active CMS,
-                         else WARNING (tell the plugin with --cms-master-pool)
+                         else WARNING (tell the plugin with --cms-master-pool, and with
+                         --pool which pool a bare module list belongs to)
   export ErrorState      CRITICAL  failed to back up new changes
   import NormalState     OK        import working
   import ErrorState      CRITICAL  failed to import new changes
   any other value        UNKNOWN   (a whole number, in any format, is a number: PowerShell 5.1
                                    wrote an enum as a number; numbers are never mapped)
   collection Error       --on-error (CRITICAL); the modules it left unreported are UNKNOWN
-  data age               -w / -c Nagios ranges in seconds, from CollectedAt or the file's time
+  data age               -w / -c Nagios ranges in seconds, from CollectedAt (with a UTC offset,
+                         \\/Date(ms)\\/ or Unix time), else the file's time; on standard
+                         input without CollectedAt not checked, and the summary says so
 
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for --help, --version, usage errors).
 
@@ -135,7 +138,7 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(MIN_MAX_OUTPUT..))]
     pub max_output: Option<u64>,
 
-    /// More output: -v every module, -vv where each decision came from, -vvv every property
+    /// More output: -v every module and what was not checked, -vv where each decision came from, -vvv every property; lines that judge nothing open with [NOTE]
     #[arg(short = 'v', long, action = ArgAction::Count)]
     pub verbose: u8,
 

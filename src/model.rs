@@ -171,9 +171,13 @@ pub enum Modules {
 /// When the data was collected, as the document gave it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CollectedAt {
-    /// Seconds and nanoseconds since the Unix epoch (UTC).
+    /// An instant: a time with a UTC offset, `\/Date(ms)\/`, or a Unix time.
     At(jiff::Timestamp),
-    /// Present but unreadable: the raw text.
+    /// A date and time without a UTC offset (a `DateTime` of unspecified kind, as
+    /// PowerShell 7 writes it, or `Get-Date -Format s`): the zone it was written in, and
+    /// so the instant, is unknown. The raw text.
+    Zoneless(String),
+    /// Present but not a time (null, empty, or text no reader knows): the raw text.
     Unreadable(String),
 }
 

@@ -58,15 +58,7 @@ pub fn render(evaluation: &Evaluation, options: &Options) -> (Level, String) {
 fn summary(evaluation: &Evaluation, state: Level) -> String {
     if state == Level::Ok {
         let modules: usize = evaluation.pools.iter().map(|p| p.counts.modules).sum();
-        let oldest = evaluation
-            .pools
-            .iter()
-            .filter_map(|p| p.age.as_ref())
-            .map(|a| a.seconds)
-            .max();
-        let age = oldest
-            .map(|s| format!(", data {} old", crate::policy::duration(s)))
-            .unwrap_or_default();
+        let age = age_summary(&evaluation.pools);
         return match evaluation.pools.as_slice() {
             [pool] => format!("{}: all {modules} backup modules OK{age}", pool.name),
             pools => format!(
@@ -97,6 +89,31 @@ fn summary(evaluation: &Evaluation, state: Level) -> String {
     }
 }
 
+/// The data's age in an OK summary: the oldest checked, and how many pools had none to
+/// check (a document on standard input without `CollectedAt`), so OK never implies an
+/// age check that did not happen.
+fn age_summary(pools: &[PoolVerdict]) -> String {
+    let oldest = pools
+        .iter()
+        .filter_map(|p| p.age.as_ref())
+        .map(|a| a.seconds)
+        .max();
+    let unchecked = pools.iter().filter(|p| p.age.is_none()).count();
+    match (oldest, unchecked) {
+        (_, 0) if pools.is_empty() => String::new(),
+        (Some(s), 0) => format!(", data {} old", crate::policy::duration(s)),
+        (None, _) => ", data age not checked".into(),
+        (Some(s), 1) => format!(
+            ", data {} old, 1 pool's age not checked",
+            crate::policy::duration(s)
+        ),
+        (Some(s), n) => format!(
+            ", data {} old, {n} pools' age not checked",
+            crate::policy::duration(s)
+        ),
+    }
+}
+
 fn long_output(evaluation: &Evaluation, verbosity: u8) -> Vec<String> {
     let mut lines = Vec::new();
     if verbosity == 0 {
@@ -114,11 +131,19 @@ fn long_output(evaluation: &Evaluation, verbosity: u8) -> Vec<String> {
     for finding in &evaluation.findings {
         lines.push(finding_line(None, finding));
     }
-    if verbosity >= 2 {
-        lines.extend(evaluation.notes.iter().cloned());
-    }
+    lines.extend(
+        evaluation
+            .notes
+            .iter()
+            .filter(|n| n.verbosity <= verbosity)
+            .map(|n| format!("{NOTE} {}", n.text)),
+    );
     lines
 }
+
+/// The tag of a line that judges nothing: a note, a source, a property. Not a state, so
+/// Icinga Web shows it as text and no note can pass for a verdict.
+const NOTE: &str = "[NOTE]";
 
 fn pool_lines(pool: &PoolVerdict, verbosity: u8, lines: &mut Vec<String>) {
     let name = &pool.name;
@@ -135,7 +160,12 @@ fn pool_lines(pool: &PoolVerdict, verbosity: u8, lines: &mut Vec<String>) {
             status(&module.import)
         ));
         if verbosity >= 3 {
-            lines.extend(module.other.iter().map(|(k, v)| format!("    {k}: {v}")));
+            lines.extend(
+                module
+                    .other
+                    .iter()
+                    .map(|(k, v)| format!("{NOTE} {name}: {}: {k}: {v}", module.name)),
+            );
         }
     }
     for finding in pool
@@ -145,11 +175,18 @@ fn pool_lines(pool: &PoolVerdict, verbosity: u8, lines: &mut Vec<String>) {
     {
         lines.push(finding_line(Some(name), finding));
     }
-    if verbosity >= 2 {
-        lines.extend(pool.notes.iter().map(|n| format!("{name}: {n}")));
-    }
+    lines.extend(
+        pool.notes
+            .iter()
+            .filter(|n| n.verbosity <= verbosity)
+            .map(|n| format!("{NOTE} {name}: {}", n.text)),
+    );
     if verbosity >= 3 {
-        lines.extend(pool.other.iter().map(|(k, v)| format!("{name}: {k}: {v}")));
+        lines.extend(
+            pool.other
+                .iter()
+                .map(|(k, v)| format!("{NOTE} {name}: {k}: {v}")),
+        );
     }
 }
 

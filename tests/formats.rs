@@ -50,7 +50,9 @@ fn verdict(output: &str) -> Vec<String> {
     verdict.extend(
         lines
             .filter(|l| {
-                !l.contains(": data is ") && !l.contains(": age from ") && !l.starts_with("read ")
+                !l.contains(": data is ")
+                    && !l.contains(": age from ")
+                    && !l.starts_with("[NOTE] read ")
             })
             .map(str::to_owned),
     );

@@ -170,7 +170,7 @@ fn depth_cuts_are_unknown_with_the_depth_hint() {
 fn keeps_unknown_properties_for_the_most_verbose_output() {
     let doc = r#"{"PoolFqdn":"p.contoso.com","Site":"Berlin","BackupModules":[{"Identity":"A","ExportStatus":"SteadyState","ImportStatus":"NormalState","LastExport":"yesterday"}]}"#;
     let run = check_json(doc, &["-vvv"]);
-    run.assert(0, "    LastExport: yesterday")
+    run.assert(0, "[NOTE] p.contoso.com: A: LastExport: yesterday")
         .assert(0, "p.contoso.com: Site: Berlin");
     assert!(!check_json(doc, &["-vv"]).stdout.contains("LastExport"));
 }
@@ -226,12 +226,81 @@ fn reads_both_date_forms_of_collected_at() {
         &format!(r#""CollectedAt":"\/Date({ms})\/","#),
     );
     check_json(&doc, &[]).assert(0, "data 30 s old");
-    let bad = status_json(
+}
+
+fn with_collected_at(value: &str) -> String {
+    status_json(
         Some("p.contoso.com"),
         &[("A", "SteadyState", "NormalState")],
-        r#""CollectedAt":"last Tuesday","#,
+        &format!(r#""CollectedAt":{value},"#),
+    )
+}
+
+#[test]
+fn reads_collected_at_as_unix_time() {
+    let seconds = jiff::Timestamp::now().as_second() - 60;
+    for value in [
+        seconds.to_string(),
+        format!("{}", seconds * 1000),
+        format!("\"{seconds}\""),
+        format!("{seconds}.25"),
+    ] {
+        let run = check_json(&with_collected_at(&value), &["-vv"]);
+        run.assert(0, "data 60 s old")
+            .assert(0, "age from CollectedAt");
+    }
+}
+
+#[test]
+fn a_collected_at_without_a_zone_falls_back_to_the_file_time() {
+    // Read as UTC this time would be decades old; the file was written just now.
+    for value in [
+        r#""2001-01-01T00:00:00""#,
+        r#""2001-01-01T00:00:00.1234567""#,
+        "null",
+        r#""""#,
+        r#""last Tuesday""#,
+    ] {
+        let doc = with_collected_at(value);
+        let (_dir, path) = file("status.json", doc.as_bytes());
+        let run = run(&["-f", path.to_str().unwrap(), "-v"], None);
+        run.assert(0, "OK - p.contoso.com: all 1 backup modules OK, data ")
+            .assert(0, "[NOTE] p.contoso.com: CollectedAt ")
+            .assert(0, "the age comes from the file's modification time");
+        // From standard input there is no file time: no age check, said so.
+        let run = check_json(&doc, &["-v"]);
+        run.assert(
+            0,
+            "OK - p.contoso.com: all 1 backup modules OK, data age not checked",
+        )
+        .assert(0, "so the age is not checked");
+        assert_eq!(run.perf("age"), None, "{}", run.stdout);
+    }
+    let run = run_zoneless_note();
+    assert!(
+        run.contains("has no UTC offset, so the zone it was written in is unknown"),
+        "{run}"
     );
-    check_json(&bad, &[]).assert(3, "CollectedAt 'last Tuesday' is not a time");
+}
+
+fn run_zoneless_note() -> String {
+    check_json(&with_collected_at(r#""2001-01-01T00:00:00""#), &["-v"]).stdout
+}
+
+#[test]
+fn standard_input_without_collected_at_says_the_age_is_not_checked() {
+    let run = check_json(HEALTHY, &["-v"]);
+    run.assert(
+        0,
+        "CSBACKUP OK - pool01.contoso.com: all 1 backup modules OK, data age not checked | ",
+    )
+    .assert(
+        0,
+        "[NOTE] pool01.contoso.com: the age is not checked: the document has no CollectedAt \
+         and standard input has no modification time",
+    );
+    // At the default verbosity the summary says it; the note waits for -v.
+    assert_eq!(check_json(HEALTHY, &[]).stdout.lines().count(), 1);
 }
 
 #[test]
@@ -247,9 +316,9 @@ fn the_age_falls_back_to_the_file_time() {
     let run = run(&["-f", path.to_str().unwrap(), "-vv"], None);
     run.assert(2, "data is 2 h 0 min old")
         .assert(2, "age from the file's modification time");
-    // Standard input has no time: no age check, and -vv says so.
-    let run = check_json(HEALTHY, &["-vv"]);
-    run.assert(0, "no age check");
+    // Standard input has no time: no age check, and -v says so.
+    let run = check_json(HEALTHY, &["-v"]);
+    run.assert(0, "the age is not checked");
     assert_eq!(run.perf("age"), None);
 }
 

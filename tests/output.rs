@@ -168,6 +168,58 @@ fn verbosity_adds_modules_then_sources_then_properties() {
 }
 
 #[test]
+fn every_long_output_line_opens_with_a_state_or_note_tag() {
+    let doc = status_json(
+        Some("pool01.contoso.com"),
+        &[
+            ("A", "SteadyState", "NormalState"),
+            ("B", "NonSteadyState", "NormalState"),
+        ],
+        r#""ComputerName":"FE01","Site":"Berlin","ActiveMasterFqdn":"pool02.contoso.com","#,
+    )
+    .replace(
+        r#""ImportStatus":"NormalState"}"#,
+        r#""ImportStatus":"NormalState","Extra":1}"#,
+    );
+    for verbosity in ["-v", "-vv", "-vvv"] {
+        let run = check_json(&doc, &[verbosity]);
+        run.assert(1, "WARNING - ");
+        for line in run.stdout.lines().skip(1) {
+            assert!(
+                [
+                    "[OK] ",
+                    "[WARNING] ",
+                    "[CRITICAL] ",
+                    "[UNKNOWN] ",
+                    "[NOTE] "
+                ]
+                .iter()
+                .any(|tag| line.starts_with(tag)),
+                "{verbosity}: {line:?}"
+            );
+        }
+        if verbosity != "-v" {
+            run.assert(1, "\n[NOTE] read standard input as JSON, UTF-8\n")
+                .assert(
+                    1,
+                    "\n[NOTE] pool01.contoso.com: does not host the active CMS (from the document's ActiveMasterFqdn)\n",
+                );
+        }
+    }
+    check_json(&doc, &["-vvv"])
+        .assert(1, "\n[NOTE] pool01.contoso.com: A: Extra: 1\n")
+        .assert(1, "\n[NOTE] pool01.contoso.com: Site: Berlin\n");
+    // The README promises exactly this.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        readme.contains("opens with `[NOTE]`"),
+        "README.md on [NOTE]"
+    );
+}
+
+#[test]
 fn max_output_keeps_the_status_line_and_all_perfdata() {
     let modules: Vec<(String, &str, &str)> = (0..60)
         .map(|i| {

@@ -299,9 +299,12 @@ fn status(value: &Node) -> Reported {
 
 fn collected_at(value: &Node) -> CollectedAt {
     match value {
-        Node::String(s) => scalar::parse_timestamp(s)
+        Node::String(s) => scalar::collected_at_text(s),
+        Node::Number(n) => n
+            .as_f64()
+            .and_then(scalar::unix_time)
             .map(CollectedAt::At)
-            .unwrap_or_else(|| CollectedAt::Unreadable(clip(s, 80))),
+            .unwrap_or_else(|| CollectedAt::Unreadable(clip(&n.to_string(), 80))),
         // `Get-Date | ConvertTo-Json` in 5.1: {"value":"\/Date(..)\/","DisplayHint":2,...}
         Node::Object(map) => match map.iter().find(|(k, _)| key_is(k, "value")) {
             Some((_, inner)) => collected_at(inner),

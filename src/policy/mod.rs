@@ -89,6 +89,34 @@ impl ModuleVerdict {
     }
 }
 
+/// A line that explains and judges nothing: what could not be checked, where a decision
+/// came from. The report shows it from `verbosity` on, tagged as a note, never as a state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Note {
+    /// 1: what the operator should know (an age not checked, a time set aside);
+    /// 2: where each decision came from.
+    pub verbosity: u8,
+    pub text: String,
+}
+
+impl Note {
+    /// What the operator should know when looking closer (`-v`).
+    pub fn notice(text: impl Into<String>) -> Note {
+        Note {
+            verbosity: 1,
+            text: text.into(),
+        }
+    }
+
+    /// Where a decision came from (`-vv`).
+    pub fn source(text: impl Into<String>) -> Note {
+        Note {
+            verbosity: 2,
+            text: text.into(),
+        }
+    }
+}
+
 /// The data's age and its thresholds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Age {
@@ -119,8 +147,8 @@ pub struct PoolVerdict {
     pub findings: Vec<Finding>,
     pub counts: Counts,
     pub age: Option<Age>,
-    /// Where each decision came from, for `-vv`.
-    pub notes: Vec<String>,
+    /// What could not be checked (`-v`) and where each decision came from (`-vv`).
+    pub notes: Vec<Note>,
     pub other: Vec<(String, String)>,
 }
 
@@ -130,8 +158,8 @@ pub struct Evaluation {
     pub pools: Vec<PoolVerdict>,
     /// Findings about the document as a whole (a selected pool missing, say).
     pub findings: Vec<Finding>,
-    /// Where the document came from, for `-vv`.
-    pub notes: Vec<String>,
+    /// Where the document came from (`-vv`), pools it holds twice.
+    pub notes: Vec<Note>,
 }
 
 impl Evaluation {
@@ -158,13 +186,17 @@ impl Evaluation {
 /// so a large document is not held twice.
 pub fn evaluate(document: Document, settings: &Settings, now: Timestamp) -> Evaluation {
     let mut findings = Vec::new();
-    let mut notes = vec![format!(
+    let mut notes = vec![Note::source(format!(
         "read {} as {}, {}",
         document.source,
         document.format.as_str(),
         document.encoding
-    )];
-    notes.extend(select::repeated_pools(&document));
+    ))];
+    notes.extend(
+        select::repeated_pools(&document)
+            .into_iter()
+            .map(Note::source),
+    );
     let document_master = document
         .pools
         .iter()

@@ -9,7 +9,7 @@ use super::modules::{
     count, damage_findings, missing_modules, modules_unknown_after_failure, no_modules, DEPTH_HINT,
 };
 use super::status::{evaluate_module, evaluate_status, status_finding, OVERALL};
-use super::{Finding, Level, ModuleVerdict, PoolVerdict, Settings, Subject};
+use super::{Finding, Level, ModuleVerdict, Note, PoolVerdict, Settings, Subject};
 use crate::model::{clip, Direction, Module, Modules, Pool};
 
 pub(super) fn evaluate_pool(
@@ -21,13 +21,15 @@ pub(super) fn evaluate_pool(
     now: Timestamp,
 ) -> PoolVerdict {
     let mut findings = Vec::new();
-    let mut notes = vec![role_note(role)];
+    let mut notes = vec![Note::source(role_note(role))];
     if let Some(computer) = &pool.computer_name {
         let version = pool
             .collector_version
             .as_deref()
             .unwrap_or("unknown version");
-        notes.push(format!("collected on {computer} by collector {version}"));
+        notes.push(Note::source(format!(
+            "collected on {computer} by collector {version}"
+        )));
     }
     findings.extend(collection_finding(&pool, settings));
     let failed = pool.error.is_some();
