@@ -134,7 +134,7 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = 16_777_216, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_input: u64,
 
-    /// Shorten long output so the whole output fits in BYTES (1023 for NRPE v2 and NSClient++); the status line and perfdata survive
+    /// Keep the whole output within BYTES (1023 for NRPE v2 and NSClient++): the state and the worst problem always, whole pools' perfdata in document order (the same pools whatever the states, and a last line says what was left out), then long output; below what one pool needs, UNKNOWN naming the minimum
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(MIN_MAX_OUTPUT..))]
     pub max_output: Option<u64>,
 

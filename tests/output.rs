@@ -237,7 +237,7 @@ fn max_output_keeps_the_status_line_and_all_perfdata() {
     let doc = status_json(Some("pool01.contoso.com"), &refs, "");
     let full = check_json(&doc, &["-v"]);
     assert!(full.stdout.len() > 4000);
-    for max in [1023usize, 512, 300] {
+    for max in [1023usize, 512, 420] {
         let cut = check_json(&doc, &["-v", "--max-output", &max.to_string()]);
         assert_eq!(cut.code, 2);
         assert!(cut.stdout.len() <= max, "{} > {max}", cut.stdout.len());
@@ -273,6 +273,123 @@ fn max_output_keeps_the_status_line_and_all_perfdata() {
     assert_eq!(short.stdout.lines().count(), 1);
     check_json(&doc, &["--max-output", "20"])
         .assert(3, "usage: invalid value '20' for '--max-output");
+}
+
+/// Four pools of three modules, all healthy but for `broken`'s ConfServices.DataConf.
+fn four_pools(broken: Option<&str>) -> String {
+    let pools: Vec<String> = (1..=4)
+        .map(|i| {
+            let name = format!("pool0{i}.contoso.com");
+            let data_conf = if broken == Some(name.as_str()) {
+                "ErrorState"
+            } else {
+                "SteadyState"
+            };
+            status_json(
+                Some(&name),
+                &[
+                    ("UserServices.PresenceFocus", "SteadyState", "NormalState"),
+                    ("ConfServices.DataConf", data_conf, "NormalState"),
+                    ("CentralMgmt.CMSMaster", "SteadyState", "NormalState"),
+                ],
+                "",
+            )
+        })
+        .collect();
+    format!("[{}]", pools.join(","))
+}
+
+fn labels(run: &Run) -> Vec<String> {
+    perf_items(run.perfdata())
+        .into_iter()
+        .map(|(label, _)| label)
+        .collect()
+}
+
+#[test]
+fn max_output_keeps_the_same_whole_pools_whatever_the_states() {
+    for verbosity in ["-v0", "-v", "-vvv"] {
+        let args = ["--max-output", "1023", verbosity];
+        let args = if verbosity == "-v0" {
+            &args[..2]
+        } else {
+            &args[..]
+        };
+        let healthy = check_json(&four_pools(None), args);
+        let broken = check_json(&four_pools(Some("pool04.contoso.com")), args);
+        healthy.assert(0, "CSBACKUP OK - 4 pools, all 12 backup modules OK");
+        broken.assert(
+            2,
+            "CSBACKUP CRITICAL - pool04.contoso.com: ConfServices.DataConf export ErrorState",
+        );
+        for run in [&healthy, &broken] {
+            assert!(run.stdout.len() <= 1023, "{} bytes", run.stdout.len());
+            let last = run.stdout.lines().last().unwrap_or_default();
+            assert!(
+                last.starts_with("... perfdata of 2 of 4 pools")
+                    && last.ends_with(
+                        "left out (--max-output 1023): check one pool per service (--pool) or raise the limit"
+                    ),
+                "{verbosity}: {last}"
+            );
+        }
+        // The same series, whole pools in document order, whatever the states.
+        assert_eq!(labels(&healthy), labels(&broken), "{verbosity}");
+        let kept: Vec<String> = labels(&broken)
+            .iter()
+            .filter(|l| l.ends_with("_modules"))
+            .cloned()
+            .collect();
+        assert_eq!(
+            kept,
+            ["pool01.contoso.com_modules", "pool02.contoso.com_modules"],
+            "{verbosity}"
+        );
+        assert_eq!(labels(&broken).len(), 2 * 8, "{verbosity}");
+    }
+}
+
+#[test]
+fn max_output_below_one_pools_status_line_and_perfdata_is_refused_with_the_minimum() {
+    let (_dir, path) = fresh_example("pool-errors.json");
+    let path = path.to_str().unwrap();
+    let full = run(&["-f", path, "-v"], None);
+    full.assert(2, "CSBACKUP CRITICAL - pool01.contoso.com: ConfServices.DataConf export ErrorState (failed to back up new changes) (and ");
+    let mut minimum = None;
+    for max in ["128", "200"] {
+        let refused = run(&["-f", path, "-v", "--max-output", max], None);
+        refused.assert(
+            3,
+            "CSBACKUP UNKNOWN - usage: --max-output must be at least ",
+        );
+        assert!(refused.stdout.len() <= max.parse().unwrap());
+        let needed: usize = refused
+            .stdout
+            .split("at least ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .expect("the minimum is named");
+        minimum = Some(needed);
+    }
+    let minimum = minimum.unwrap();
+    let at_minimum = run(
+        &["-f", path, "-v", "--max-output", &minimum.to_string()],
+        None,
+    );
+    assert_eq!(at_minimum.code, 2, "{}", at_minimum.stdout);
+    assert!(at_minimum.stdout.len() <= minimum);
+    // All nine items, and the worst problem named whole.
+    assert_eq!(at_minimum.perfdata(), full.perfdata());
+    assert_eq!(labels(&at_minimum).len(), 9);
+    assert!(at_minimum.first_line().starts_with(
+        "CSBACKUP CRITICAL - pool01.contoso.com: ConfServices.DataConf export ErrorState"
+    ));
+    let below = run(
+        &["-f", path, "-v", "--max-output", &(minimum - 1).to_string()],
+        None,
+    );
+    below.assert(3, &format!("must be at least {minimum} for this document"));
 }
 
 #[test]

@@ -67,13 +67,11 @@ fn judge(
     let seconds = now.as_second() - at.as_second();
     notes.push(Note::source(format!("age from {source}: {at}")));
     if seconds < -SKEW_SECONDS {
-        findings.push(Finding::new(
+        findings.push(Finding::explained(
             Level::Warning,
             Subject::Age,
-            format!(
-                "data collected {} in the future ({at}): check the clocks of the collector and of this host",
-                duration(-seconds)
-            ),
+            format!("data collected {} in the future", duration(-seconds)),
+            &format!(" ({at}): check the clocks of the collector and of this host"),
         ));
         return None;
     }
@@ -97,10 +95,11 @@ fn judge(
     } else {
         ": is the collector's scheduled task running?"
     };
-    findings.push(Finding::new(
+    findings.push(Finding::explained(
         level,
         Subject::Age,
-        format!("data is {} old{beyond}{hint}", duration(seconds)),
+        format!("data is {} old", duration(seconds)),
+        &format!("{beyond}{hint}"),
     ));
     Some(Age {
         seconds,

@@ -46,20 +46,75 @@ pub enum Subject {
 }
 
 /// One conclusion with its level and the sentence that explains it.
+///
+/// The sentence opens with its headline, what the problem is in the fewest words (for a
+/// status: `ConfServices.DataConf export ErrorState`); the rest explains and advises.
+/// When the output must be short the explanation goes, the headline never.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub level: Level,
     pub subject: Subject,
     pub text: String,
+    /// How many bytes of `text` are the headline.
+    pub headline_len: usize,
 }
 
 impl Finding {
-    fn new(level: Level, subject: Subject, text: impl Into<String>) -> Self {
+    /// A finding whose whole text is its headline.
+    pub fn new(level: Level, subject: Subject, text: impl Into<String>) -> Self {
+        let text = text.into();
         Finding {
             level,
             subject,
-            text: text.into(),
+            headline_len: text.len(),
+            text,
         }
+    }
+
+    /// A finding with a headline and, after it, the explanation (which brings its own
+    /// separator: `" (why)"`, `": what to do"`).
+    pub fn explained(
+        level: Level,
+        subject: Subject,
+        headline: impl Into<String>,
+        detail: &str,
+    ) -> Self {
+        let mut text = headline.into();
+        let headline_len = text.len();
+        text.push_str(detail);
+        Finding {
+            level,
+            subject,
+            text,
+            headline_len,
+        }
+    }
+
+    /// What the problem is, in the fewest words.
+    pub fn headline(&self) -> &str {
+        self.text.get(..self.headline_len).unwrap_or(&self.text)
+    }
+
+    /// Why, and what to do: what follows the headline.
+    pub fn detail(&self) -> &str {
+        self.text.get(self.headline_len..).unwrap_or_default()
+    }
+}
+
+/// A list of names for a sentence: the first few, and how many more, so that a document
+/// of 100,000 pools or modules does not become a sentence of 100,000 names.
+fn name_list<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
+    const SHOWN: usize = 5;
+    let total = names.len();
+    let mut list: Vec<&str> = names.take(SHOWN).collect();
+    let more = format!("{} more", total.saturating_sub(SHOWN));
+    if total > SHOWN {
+        list.push(&more);
+    }
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.join(", ")
     }
 }
 
@@ -208,10 +263,11 @@ pub fn evaluate(document: Document, settings: &Settings, now: Timestamp) -> Eval
         .iter()
         .any(|p| p.active_master_fqdn.as_deref() == Some(""))
     {
-        findings.push(Finding::new(
+        findings.push(Finding::explained(
             Level::Warning,
             Subject::Pool,
-            "the Central Management Store is unavailable: the collector found no ActiveMasterFqdn \
+            "the Central Management Store is unavailable",
+            ": the collector found no ActiveMasterFqdn \
              (check Get-CsManagementStoreReplicationStatus -CentralManagementStoreStatus)",
         ));
     }

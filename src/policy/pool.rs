@@ -81,10 +81,11 @@ fn collection_finding(pool: &Pool, settings: &Settings) -> Option<Finding> {
         .as_ref()
         .map(|c| format!(" on {c}"))
         .unwrap_or_default();
-    Some(Finding::new(
+    Some(Finding::explained(
         settings.on_error,
         Subject::Pool,
-        format!("collection failed{on}: {error}"),
+        format!("collection failed{on}"),
+        &format!(": {error}"),
     ))
 }
 
@@ -110,13 +111,14 @@ fn evaluate_modules(
             return vec![];
         }
         Modules::DepthCut(text) => {
-            findings.push(Finding::new(
+            findings.push(Finding::explained(
                 Level::Unknown,
                 Subject::Pool,
                 format!(
-                    "BackupModules is the text '{}', not a list: {DEPTH_HINT}",
+                    "BackupModules is the text '{}', not a list",
                     clip(&text, 60)
                 ),
+                &format!(": {DEPTH_HINT}"),
             ));
             return vec![];
         }

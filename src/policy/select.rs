@@ -1,7 +1,7 @@
 //! Which pools of the document to evaluate, per `--pool`, and the name each is shown by.
 
 use super::Settings;
-use super::{Finding, Level, Subject};
+use super::{name_list, Finding, Level, Subject};
 use std::collections::HashMap;
 
 use crate::model::{fqdn_key, same_fqdn, Document, Pool};
@@ -47,11 +47,12 @@ pub(super) fn select_pools(
         if document.pools.len() == 1 && settings.pools.len() == 1 {
             return vec![(settings.pools[0].clone(), 0)];
         }
-        findings.push(Finding::new(
+        findings.push(Finding::explained(
             Level::Unknown,
             Subject::Pool,
-            format!(
-                "the document names no pool (no PoolFqdn), so --pool cannot select among {} pools, \
+            "the document names no pool (no PoolFqdn)",
+            &format!(
+                ", so --pool cannot select among {} pools, \
                  give one --pool per document, or collect with check_csbackup collect",
                 document.pools.len().max(settings.pools.len())
             ),
@@ -82,12 +83,13 @@ pub(super) fn select_pools(
                     .iter()
                     .filter_map(|p| p.fqdn.as_deref())
                     .collect();
-                findings.push(Finding::new(
+                findings.push(Finding::explained(
                     Level::Critical,
                     Subject::Pool,
-                    format!(
-                        "pool {wanted} is not in the document (it holds {}): is the collector asked for it?",
-                        present.join(", ")
+                    format!("pool {wanted} is not in the document"),
+                    &format!(
+                        " (it holds {}): is the collector asked for it?",
+                        name_list(present.into_iter())
                     ),
                 ));
             }
