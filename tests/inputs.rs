@@ -205,16 +205,21 @@ fn the_age_comes_from_collected_at() {
     check_json(&collected(100), &["-w", "60", "-c", "~:1000"])
         .assert(1, "outside the warning range 60");
     check_json(&collected(100), &["-w", "@50:150"]).assert(1, "WARNING");
-    // An '@' range alerts inside it, and the text says so.
+    // Clock skew: a little in the future is tolerated, much is a WARNING.
+    check_json(&collected(-120), &[]).assert(0, "OK");
+    check_json(&collected(-3600), &[]).assert(1, "in the future");
+}
+
+#[test]
+fn an_age_inside_an_at_range_is_said_to_be_inside() {
     check_json(&collected(1000), &["-w", "@900:1100"]).assert(
         1,
         "WARNING - p.contoso.com: data is 16 min old, inside the warning range @900:1100",
     );
     check_json(&collected(1000), &["-c", "@900:1100"])
         .assert(2, "data is 16 min old, inside the critical range @900:1100");
-    // Clock skew: a little in the future is tolerated, much is a WARNING.
-    check_json(&collected(-120), &[]).assert(0, "OK");
-    check_json(&collected(-3600), &[]).assert(1, "in the future");
+    check_json(&collected(1000), &["-w", "0:900"])
+        .assert(1, "data is 16 min old, outside the warning range 0:900");
 }
 
 #[test]

@@ -37,23 +37,7 @@ pub(super) fn fit(
     lines: &[String],
     max: usize,
 ) -> Result<String, usize> {
-    let pools = perfdata.len();
-    // What the first line and the last line need with the first `kept` pools' perfdata.
-    let reserve = |kept: usize| {
-        STATE_ROOM
-            + SUMMARY_ROOM
-            + perf_room(&perfdata[..kept])
-            + 1
-            + marker(LINES_ROOM, pools - kept, pools, max).map_or(0, |m| m.len() + 1)
-    };
-    let needed = reserve(pools.min(1));
-    if max < needed {
-        return Err(needed);
-    }
-    let mut kept = pools;
-    while kept > 1 && reserve(kept) > max {
-        kept -= 1;
-    }
+    let mut kept = kept_pools(perfdata, max)?;
     let line_lens: Vec<usize> = lines.iter().map(|l| clean(l).len() + 1).collect();
     loop {
         if let Some(text) = within(state, summary, perfdata, kept, lines, &line_lens, max) {
@@ -72,6 +56,42 @@ pub(super) fn fit(
         }
         kept -= 1;
     }
+}
+
+/// How many pools' perfdata the first line keeps, decided by the room each may take
+/// on any run and never by what this run says; or, when not even one pool fits, the
+/// minimum `max` it would take.
+fn kept_pools(perfdata: &[PoolPerf], max: usize) -> Result<usize, usize> {
+    let pools = perfdata.len();
+    // The first line and the last line with `kept` pools whose perfdata takes `room`.
+    let reserve = |room: usize, kept: usize| {
+        STATE_ROOM
+            + SUMMARY_ROOM
+            + room
+            + 1
+            + marker(LINES_ROOM, pools - kept, pools, max).map_or(0, |m| m.len() + 1)
+    };
+    let all = reserve(perf_room(perfdata), pools);
+    if all <= max {
+        return Ok(pools);
+    }
+    let Some(first) = perfdata.first() else {
+        return Err(all);
+    };
+    // Counted upwards: a document of 100,000 pools keeps a handful of them. Below
+    // all of them the reserve grows with every pool (a pool's room is tens of bytes,
+    // the last line shrinks by a digit at most).
+    let mut room = 3 + first.room;
+    let needed = reserve(room, 1);
+    if max < needed {
+        return Err(needed);
+    }
+    let mut kept = 1;
+    while kept < pools && reserve(room + 1 + perfdata[kept].room, kept + 1) <= max {
+        room += 1 + perfdata[kept].room;
+        kept += 1;
+    }
+    Ok(kept)
 }
 
 /// The message for a `--max-output` below the minimum: the minimum comes first, so that
@@ -251,6 +271,9 @@ mod tests {
 
     #[test]
     fn a_limit_below_one_pool_is_refused_with_the_minimum() {
+        let nothing = Summary::new("the document holds no pool", "", "");
+        let needed = fit(Level::Unknown, &nothing, &[], &[], 128).unwrap_err();
+        assert!(fit(Level::Unknown, &nothing, &[], &[], needed).is_ok());
         let summary = Summary::new("p: all OK", "", "");
         let needed = fit(Level::Ok, &summary, &[pool("ok")], &[], 128).unwrap_err();
         assert!(needed > 128);
@@ -258,6 +281,16 @@ mod tests {
         assert!(too_small(needed).starts_with(&format!(
             "usage: --max-output must be at least {needed} for this document"
         )));
+    }
+
+    #[test]
+    fn a_hundred_thousand_pools_are_counted_from_the_first() {
+        let pools: Vec<PoolPerf> = (0..100_000).map(|i| pool(&format!("p{i}_ok"))).collect();
+        let summary = Summary::new("100000 pools, all OK", "", "");
+        let out = fit(Level::Ok, &summary, &pools, &[], 1023).unwrap();
+        assert!(out.len() <= 1023);
+        assert!(out.contains(" | p0_ok=0;;;0;1 p1_ok=0;;;0;1 "), "{out}");
+        assert!(out.contains("pools left out (--max-output 1023)"), "{out}");
     }
 
     #[test]
