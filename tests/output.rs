@@ -465,27 +465,19 @@ fn usage_errors_clip_what_they_echo_and_keep_within_max_output() {
     );
     assert_eq!(run.stdout.lines().count(), 1);
     for max in [vec!["--max-output", "200"], vec!["--max-output=200"]] {
-        let mut args = vec!["-f", "x", "-w", long.as_str()];
-        args.extend(max.iter().copied());
-        let run = common::run(&args, None);
-        run.assert(3, "CSBACKUP UNKNOWN - usage: ");
-        assert!(
-            run.stdout.len() <= 200,
-            "{} bytes: {}",
-            run.stdout.len(),
-            run.stdout
-        );
-        // Given first, it counts the same.
-        let mut args = max.clone();
-        args.extend(["-f", "x", "--bogus", long.as_str()]);
-        let run = common::run(&args, None);
-        run.assert(3, "CSBACKUP UNKNOWN - usage: ");
-        assert!(
-            run.stdout.len() <= 200,
-            "{} bytes: {}",
-            run.stdout.len(),
-            run.stdout
-        );
+        // After the bad argument, and before it.
+        let after = [&["-f", "x", "-w", long.as_str()][..], &max].concat();
+        let before = [&max[..], &["-f", "x", "--bogus", long.as_str()]].concat();
+        for args in [after, before] {
+            let run = common::run(&args, None);
+            run.assert(3, "CSBACKUP UNKNOWN - usage: ");
+            assert!(
+                run.stdout.len() <= 200,
+                "{} bytes: {}",
+                run.stdout.len(),
+                run.stdout
+            );
+        }
     }
     let long_option = format!("--{}", "x".repeat(5000));
     let run = common::run(&["-f", "x", &long_option], None);
