@@ -479,6 +479,14 @@ fn usage_errors_clip_what_they_echo_and_keep_within_max_output() {
             );
         }
     }
+    // Valid characters, but a range no age needs: refused too, quoted short.
+    let digits = "9".repeat(5000);
+    let run = common::run(&["-f", "x", "-c", &digits], None);
+    run.assert(
+        3,
+        "5000 characters, more than the 40 any range of seconds needs",
+    );
+    assert!(run.stdout.len() < 400, "{} bytes", run.stdout.len());
     let long_option = format!("--{}", "x".repeat(5000));
     let run = common::run(&["-f", "x", &long_option], None);
     run.assert(3, "usage: unexpected argument '--xxx");

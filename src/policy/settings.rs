@@ -57,6 +57,14 @@ impl FromStr for Threshold {
                 "only digits, '.', '-', ':', '~' and a leading '@' are allowed",
             ));
         }
+        // It is printed in every pool's perfdata: a range of thousands of digits would
+        // be thousands of bytes of output, and no age needs it.
+        if text.len() > LONGEST_RANGE {
+            return Err(bad(&format!(
+                "{} characters, more than the {LONGEST_RANGE} any range of seconds needs",
+                text.len()
+            )));
+        }
         let range = NagiosRange::from(text).map_err(|e| bad(&e.to_string()))?;
         Ok(Threshold {
             range,
@@ -64,6 +72,9 @@ impl FromStr for Threshold {
         })
     }
 }
+
+/// The longest `-w` / `-c` range taken: two numbers of seconds with decimals and more.
+const LONGEST_RANGE: usize = 40;
 
 /// An operator's override of one status mapping (`--map [export:|import:]STATUS=LEVEL`).
 #[derive(Debug, Clone, PartialEq)]
@@ -168,7 +179,8 @@ mod tests {
         for good in ["900", "10:", "~:10", "@10:20", "0:0", "1.5:2.5"] {
             assert!(good.parse::<Threshold>().is_ok(), "{good}");
         }
-        for bad in ["", "abc", "inf", "NaN", "20:10", "1e3"] {
+        let huge = "9".repeat(41);
+        for bad in ["", "abc", "inf", "NaN", "20:10", "1e3", huge.as_str()] {
             assert!(bad.parse::<Threshold>().is_err(), "{bad}");
         }
         let inside: Threshold = "@10:20".parse().unwrap();
