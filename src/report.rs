@@ -416,7 +416,9 @@ fn pool_perf(pool: &PoolVerdict, prefix: &str) -> Vec<Perf> {
 /// writes it and `_`. A prefix an earlier pool already has (the same pool twice, or
 /// names that differ only in characters a label cannot carry) gets `#2`, `#3`… in
 /// document order, so labels are unique and stay the same for a document of the same
-/// shape. `#` never appears otherwise: [`pool_label`] turns it into `_`.
+/// shape. `#` and `_` never appear in the pool's part otherwise ([`pool_label`]), so the
+/// first `_` of a label ends it whatever metric follows: a pool `p_events` and a metric
+/// `events_warning` cannot make a label twice.
 fn label_prefixes(pools: &[PoolVerdict]) -> Vec<String> {
     if pools.len() < 2 {
         return vec![String::new(); pools.len()];
@@ -436,14 +438,15 @@ fn label_prefixes(pools: &[PoolVerdict]) -> Vec<String> {
         .collect()
 }
 
-/// A pool FQDN as a label prefix: anything but letters, digits, `.`, `-` becomes `_`.
+/// A pool FQDN as a label prefix: anything but letters, digits, `.`, `-` (all an FQDN
+/// holds) becomes `-`.
 fn pool_label(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
                 c
             } else {
-                '_'
+                '-'
             }
         })
         .collect()
@@ -646,7 +649,7 @@ mod tests {
             &Options::default(),
         );
         assert!(text.contains(" 'a.contoso.com_modules'=1;;;0 "), "{text}");
-        assert!(text.contains(" b_x_age=42s;900;@10:20;0"), "{text}");
+        assert!(text.contains(" 'b-x_age'=42s;900;@10:20;0"), "{text}");
     }
 
     #[test]

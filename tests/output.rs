@@ -60,7 +60,7 @@ fn labels_from_hostile_documents_stay_within_the_grammar() {
     run.assert(2, "CRITICAL - ");
     let items = perf_items(run.perfdata());
     assert!(
-        items.iter().any(|(l, _)| l == "we_ird_pool_x_modules"),
+        items.iter().any(|(l, _)| l == "we-ird-pool-x_modules"),
         "{items:?}"
     );
     assert!(

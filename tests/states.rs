@@ -528,17 +528,19 @@ fn pools_whose_labels_would_clash_get_numbered_labels() {
         )
     );
     let run = check_json(&doc, &[]);
+    // The pool's part never holds '_': the first '_' ends it, whatever metric follows
+    // (a pool 'p_events' and a metric 'events_warning' could not meet).
     run.assert(2, "CRITICAL - pool/01.contoso.com: M1 export ErrorState");
     assert_eq!(
-        run.perf("pool_01.contoso.com_critical").as_deref(),
+        run.perf("pool-01.contoso.com_critical").as_deref(),
         Some("0")
     );
     assert_eq!(
-        run.perf("pool_01.contoso.com#2_critical").as_deref(),
+        run.perf("pool-01.contoso.com#2_critical").as_deref(),
         Some("1")
     );
     assert_eq!(
-        run.perf("pool_01.contoso.com#3_warning").as_deref(),
+        run.perf("pool-01.contoso.com#3_warning").as_deref(),
         Some("1")
     );
     let items = perf_items(run.perfdata());
