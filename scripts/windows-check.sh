@@ -115,7 +115,7 @@ for file in examples/*.json; do
     name=$(basename "$file")
     run_both "$name (C:\\)" "$share/$name" "C:\\csbackup\\$name"
     run_both "$name -v (C:\\)" "$share/$name" "C:\\csbackup\\$name" -v --cms-master-pool pool02.contoso.com
-    run_both "$name --max-output 300" "$share/$name" "C:\\csbackup\\$name" --max-output 300 -vv
+    run_both "$name --max-output 600" "$share/$name" "C:\\csbackup\\$name" --max-output 600 -vv
 done
 zpath="Z:${root//\//\\}\\examples\\pool02-utf16le.json"
 run_both "UTF-16LE by a Z:\\ path" "$root/examples/pool02-utf16le.json" "$zpath" -v

@@ -17,13 +17,17 @@ States (ExportStatus: this pool -> its backup pool; ImportStatus: backup pool ->
   export SteadyState     OK        all changes fit in one batch, no backlog
   export NonSteadyState  WARNING   a backlog is building
   export NotInitialized  OK only when the pool is known not to host the active CMS,
-                         else WARNING (tell the plugin with --cms-master-pool)
+                         else WARNING (tell the plugin with --cms-master-pool, and with
+                         --pool which pool a bare module list belongs to)
   export ErrorState      CRITICAL  failed to back up new changes
   import NormalState     OK        import working
   import ErrorState      CRITICAL  failed to import new changes
-  any other value        UNKNOWN   (a number: PowerShell 5.1 wrote an enum as a number)
-  collection Error       --on-error (CRITICAL)
-  data age               -w / -c Nagios ranges in seconds, from CollectedAt or the file's time
+  any other value        UNKNOWN   (a whole number, in any format, is a number: PowerShell 5.1
+                                   wrote an enum as a number; numbers are never mapped)
+  collection Error       --on-error (CRITICAL); the modules it left unreported are UNKNOWN
+  data age               -w / -c Nagios ranges in seconds, from CollectedAt (with a UTC offset,
+                         \\/Date(ms)\\/ or Unix time), else the file's time; on standard
+                         input without CollectedAt not checked, and the summary says so
 
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for --help, --version, usage errors).
 
@@ -99,18 +103,18 @@ pub struct Cli {
     pub cms_master_pool: Option<String>,
 
     /// Backup module that must be present, e.g. ConfServices.DataConf (repeatable)
-    #[arg(long = "module", value_name = "NAME")]
+    #[arg(long = "module", value_name = "NAME", value_parser = parse_module_name)]
     pub modules: Vec<String>,
 
-    /// Backup module to leave out (repeatable)
-    #[arg(long = "ignore-module", value_name = "NAME")]
+    /// Backup module to leave out (repeatable; never one that --module requires)
+    #[arg(long = "ignore-module", value_name = "NAME", value_parser = parse_module_name)]
     pub ignore_modules: Vec<String>,
 
-    /// Override a mapping, e.g. export:NonSteadyState=critical (repeatable; LEVEL is ok|warning|critical|unknown)
+    /// Override a mapping, e.g. export:NonSteadyState=critical (repeatable; LEVEL is ok|warning|critical|unknown; STATUS is a name, never a number)
     #[arg(long = "map", value_name = "[export:|import:]STATUS=LEVEL", value_parser = parse_mapping)]
     pub maps: Vec<Mapping>,
 
-    /// Level when the document reports a collection Error
+    /// Level of the finding that the document reports a collection Error (that finding only)
     #[arg(long, value_name = "LEVEL", default_value = "critical", value_parser = policy::parse_level)]
     pub on_error: Level,
 
@@ -130,11 +134,11 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = 16_777_216, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_input: u64,
 
-    /// Shorten long output so the whole output fits in BYTES (1023 for NRPE v2 and NSClient++); the status line and perfdata survive
-    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(128..))]
+    /// Keep the whole output within BYTES (1023 for NRPE v2 and NSClient++): the state and the worst problem always, whole pools' perfdata in document order (the same pools whatever the states, and a last line says what was left out), then long output; below what one pool needs, UNKNOWN naming the minimum
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(MIN_MAX_OUTPUT..))]
     pub max_output: Option<u64>,
 
-    /// More output: -v every module, -vv where each decision came from, -vvv every property
+    /// More output: -v every module and what was not checked, -vv where each decision came from, -vvv every property; lines that judge nothing open with [NOTE]
     #[arg(short = 'v', long, action = ArgAction::Count)]
     pub verbose: u8,
 
@@ -212,40 +216,116 @@ pub fn parse_fqdn(text: &str) -> Result<String, String> {
     }
 }
 
+/// A backup module's `Identity`: not blank, no control characters, trimmed.
+pub fn parse_module_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if name.is_empty() || name.len() > 256 || name.chars().any(char::is_control) {
+        return Err(format!(
+            "'{}' is not a module name: give a module's Identity, e.g. ConfServices.DataConf",
+            crate::model::clip(text, 60)
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 /// Parses the command line, or returns the exit code and output to end with.
+///
+/// A usage error keeps within `--max-output` when that option was given with a valid
+/// value, and echoes no argument at length: a value of thousands of characters must not
+/// become thousands of bytes of output.
 pub fn parse<I, T>(args: I) -> Result<Cli, (i32, String)>
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = Cli::try_parse_from(args).map_err(|e| {
-        use clap::error::ErrorKind;
-        match e.kind() {
-            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => (3, e.to_string()),
-            _ => (3, report::unknown(&usage_message(&e))),
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let options = report::Options {
+        verbosity: 0,
+        max_output: max_output_in(&args),
+    };
+    let usage = |message: &str| Err((3, report::unknown_within(message, &options)));
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            return match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => Err((3, e.to_string())),
+                _ => usage(&clip_echoes(&usage_message(&e), &args)),
+            };
         }
-    })?;
+    };
     if cli.powershell.is_some() && !cli.live {
-        return Err((
-            3,
-            report::unknown("usage: --powershell is for --live (a scheduled collector names it after 'collect'); see --help"),
-        ));
+        return usage("usage: --powershell is for --live (a scheduled collector names it after 'collect'); see --help");
     }
     if cli.live && cli.pools.is_empty() {
-        return Err((
-            3,
-            report::unknown(
-                "usage: --live needs --pool: name the pool(s) to ask PowerShell about; see --help",
-            ),
-        ));
+        return usage(
+            "usage: --live needs --pool: name the pool(s) to ask PowerShell about; see --help",
+        );
+    }
+    if let Some(both) = required_and_ignored(&cli) {
+        return usage(&both);
     }
     if cli.file.is_none() && !cli.live && cli.command.is_none() {
-        return Err((
-            3,
-            report::unknown("usage: --file is required: give the status document's path, or '-' for standard input (see --help)"),
-        ));
+        return usage("usage: --file is required: give the status document's path, or '-' for standard input (see --help)");
     }
     Ok(cli)
+}
+
+/// The `--max-output` the arguments give, if a valid one: read apart from clap, so a
+/// usage error elsewhere on the line still keeps within it.
+fn max_output_in(args: &[OsString]) -> Option<usize> {
+    let mut args = args.iter().filter_map(|a| a.to_str());
+    while let Some(arg) = args.next() {
+        let value = match arg.strip_prefix("--max-output") {
+            Some("") => args.next(),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        };
+        if let Some(max) = value
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|max| *max >= MIN_MAX_OUTPUT as usize)
+        {
+            return Some(max);
+        }
+    }
+    None
+}
+
+/// A message with every long argument it echoes (clap quotes refused values and
+/// options) clipped.
+fn clip_echoes(message: &str, args: &[OsString]) -> String {
+    let mut message = message.to_owned();
+    for arg in args.iter().map(|a| a.to_string_lossy()) {
+        let value = arg.split_once('=').map_or(&*arg, |(_, v)| v);
+        for echoed in [&*arg, value] {
+            if echoed.chars().count() > ECHOED && message.contains(echoed) {
+                message = message.replace(echoed, &crate::model::clip(echoed, ECHOED));
+            }
+        }
+    }
+    message
+}
+
+/// The most characters of an argument a usage error repeats.
+const ECHOED: usize = 40;
+
+/// The smallest `--max-output`: room for a one-line `UNKNOWN` that says what is wrong.
+pub const MIN_MAX_OUTPUT: u64 = 128;
+
+/// A module that is both required and left out: the two cannot both be honoured.
+fn required_and_ignored(cli: &Cli) -> Option<String> {
+    cli.modules.iter().find_map(|required| {
+        let ignored = cli
+            .ignore_modules
+            .iter()
+            .find(|i| i.eq_ignore_ascii_case(required))?;
+        Some(format!(
+            "usage: --module {} and --ignore-module {} name the same module: \
+             a module cannot be both required and left out (see --help)",
+            crate::model::clip(required, ECHOED),
+            crate::model::clip(ignored, ECHOED)
+        ))
+    })
 }
 
 /// Whether the command line asks for `collect`, which ends the way a scheduled task
@@ -286,13 +366,21 @@ fn one_line_usage(e: &clap::Error) -> String {
     )
 }
 
-/// Clap's message in one line: the first line, without its `error:` prefix.
+/// Clap's message in one line: the first line, without its `error:` prefix, and the
+/// accepted values when a value was not one of them.
 fn usage_message(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
     let text = e.to_string();
     let first = text
         .lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("invalid arguments");
     let first = first.trim().trim_start_matches("error:").trim();
-    format!("usage: {first} (see --help)")
+    let accepted = match e.get(ContextKind::ValidValue) {
+        Some(ContextValue::Strings(values)) if !values.is_empty() => {
+            format!(", use one of: {}", values.join(", "))
+        }
+        _ => String::new(),
+    };
+    format!("usage: {first}{accepted} (see --help)")
 }

@@ -111,6 +111,27 @@ pub enum Reported {
     Truncated(String),
 }
 
+impl Reported {
+    /// A status the document gives as text: a whole number is a number whichever way it
+    /// came (a JSON string `"2"`, a CLIXML enum without a name, a table cell), since
+    /// nothing tells which status a number stands for.
+    pub fn from_text(text: &str) -> Reported {
+        let text = text.trim();
+        if is_whole_number(text) {
+            Reported::Number(text.to_owned())
+        } else {
+            Reported::Name(text.to_owned())
+        }
+    }
+}
+
+/// Digits, with an optional sign: how an enum's number is written.
+pub fn is_whole_number(text: &str) -> bool {
+    let digits = text.trim();
+    let digits = digits.strip_prefix(['-', '+']).unwrap_or(digits);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// One backup module of a pool (`$status.BackupModules`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Module {
@@ -150,9 +171,13 @@ pub enum Modules {
 /// When the data was collected, as the document gave it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CollectedAt {
-    /// Seconds and nanoseconds since the Unix epoch (UTC).
+    /// An instant: a time with a UTC offset, `\/Date(ms)\/`, or a Unix time.
     At(jiff::Timestamp),
-    /// Present but unreadable: the raw text.
+    /// A date and time without a UTC offset (a `DateTime` of unspecified kind, as
+    /// PowerShell 7 writes it, or `Get-Date -Format s`): the zone it was written in, and
+    /// so the instant, is unknown. The raw text.
+    Zoneless(String),
+    /// Present but not a time (null, empty, or text no reader knows): the raw text.
     Unreadable(String),
 }
 
@@ -213,6 +238,11 @@ pub fn same_fqdn(a: &str, b: &str) -> bool {
         .eq_ignore_ascii_case(b.trim().trim_end_matches('.'))
 }
 
+/// An FQDN in the one spelling [`same_fqdn`] treats all its spellings as.
+pub fn fqdn_key(fqdn: &str) -> String {
+    fqdn.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
 /// At most `max` characters of `text`, with `...` where it was cut.
 pub fn clip(text: &str, max: usize) -> String {
     // No more bytes than `max` means no more characters: nothing to count.
@@ -236,8 +266,24 @@ mod tests {
     }
 
     #[test]
+    fn whole_numbers_are_numbers_wherever_they_come_from() {
+        assert_eq!(Reported::from_text(" 2 "), Reported::Number("2".into()));
+        assert_eq!(Reported::from_text("-1"), Reported::Number("-1".into()));
+        assert_eq!(
+            Reported::from_text("SteadyState"),
+            Reported::Name("SteadyState".into())
+        );
+        assert_eq!(Reported::from_text("2a"), Reported::Name("2a".into()));
+        assert!(!is_whole_number("-") && !is_whole_number(""));
+    }
+
+    #[test]
     fn fqdns_compare_like_dns() {
         assert!(same_fqdn("Pool01.Contoso.com.", "pool01.contoso.com"));
         assert!(!same_fqdn("pool01.contoso.com", "pool01.contoso.co"));
+        assert_eq!(
+            fqdn_key(" Pool01.Contoso.com. "),
+            fqdn_key("pool01.contoso.com")
+        );
     }
 }

@@ -200,8 +200,15 @@ fn check(case: &Case, scratch: &Path) -> Result<(), String> {
             run.code, case.exit
         ));
     }
-    if !run.stdout.contains(&case.fragment) {
-        return Err(format!("output lacks {:?}: {head}", case.fragment));
+    match case.fragment.strip_prefix('!') {
+        Some(absent) if run.stdout.contains(absent) => {
+            return Err(format!("output holds {absent:?}: {head}"));
+        }
+        Some(_) => {}
+        None if !run.stdout.contains(&case.fragment) => {
+            return Err(format!("output lacks {:?}: {head}", case.fragment));
+        }
+        None => {}
     }
     if !run.stderr.is_empty() {
         return Err(format!("printed to stderr: {}", run.stderr));

@@ -50,7 +50,9 @@ fn verdict(output: &str) -> Vec<String> {
     verdict.extend(
         lines
             .filter(|l| {
-                !l.contains(": data is ") && !l.contains(": age from ") && !l.starts_with("read ")
+                !l.contains(": data is ")
+                    && !l.contains(": age from ")
+                    && !l.starts_with("[NOTE] read ")
             })
             .map(str::to_owned),
     );
@@ -136,7 +138,7 @@ fn a_forced_format_reads_as_detection_does() {
         "{output}"
     );
     assert!(
-        output.contains("(read as PowerShell text, UTF-8)"),
+        output.contains("(read as PowerShell text, UTF-8, "),
         "{output}"
     );
     let (code, output) = run(&fixture("table-seed.txt"), &["--format", "clixml"]);

@@ -50,6 +50,75 @@ fn reads_every_encoding() {
 }
 
 #[test]
+fn reads_utf16le_without_bom_that_starts_with_a_line_break() {
+    // What Out-File -Encoding Unicode writes without its BOM for Format-Table and
+    // Format-List: the view opens with an empty line.
+    let table = "\r\nIdentity              ExportStatus ImportStatus\r\n--------              ------------ ------------\r\nConfServices.DataConf SteadyState  NormalState\r\n\r\n\r\n";
+    let list = "\r\n\r\nIdentity     : ConfServices.DataConf\r\nExportStatus : SteadyState\r\nImportStatus : NormalState\r\n\r\n";
+    let json = format!("\r\n{HEALTHY}\r\n");
+    for (name, text) in [("table", table), ("list", list), ("json", json.as_str())] {
+        let (_dir, path) = file("status.txt", &utf16(text, false, false));
+        let run = run(
+            &[
+                "-f",
+                path.to_str().unwrap(),
+                "--pool",
+                "pool01.contoso.com",
+                "-vv",
+            ],
+            None,
+        );
+        run.assert(0, "OK - pool01.contoso.com: all 1 backup modules OK");
+        assert!(
+            run.stdout.contains(", UTF-16LE without BOM\n"),
+            "{name}: {}",
+            run.stdout
+        );
+    }
+    let (_dir, path) = file("status.txt", &utf16(table, true, false));
+    run(
+        &[
+            "-f",
+            path.to_str().unwrap(),
+            "--pool",
+            "p.contoso.com",
+            "-vv",
+        ],
+        None,
+    )
+    .assert(0, "as PowerShell text, UTF-16BE without BOM");
+}
+
+#[test]
+fn an_unrecognised_file_is_described_never_quoted() {
+    let shadow = "root:$6$saltsalt$hashhashhashhashhash:19700:0:99999:7:::\n\
+                  daemon:*:19700:0:99999:7:::\n\
+                  secretuser:$6$pepper$topsecrettopsecret:19700:0:99999:7:::\n";
+    let config = "api_token = hunter2hunter2\npassword: correct horse battery staple\n";
+    let json = r#"{"password":"hunter2hunter2","api_token":"correct horse battery staple"}"#;
+    for (name, text) in [("shadow", shadow), ("config", config), ("json", json)] {
+        let (_dir, path) = file(name, text.as_bytes());
+        let run = run(&["-f", path.to_str().unwrap()], None);
+        assert_eq!(run.code, 3, "{name}: {}", run.stdout);
+        assert_eq!(run.stdout.lines().count(), 1, "{name}: {}", run.stdout);
+        assert!(
+            run.stdout.contains(&format!("{} bytes", text.len())),
+            "{name}: {}",
+            run.stdout
+        );
+        for secret in [
+            "daemon",
+            "secretuser",
+            "hashhash",
+            "topsecret",
+            "hunter2",
+            "horse",
+        ] {
+            assert!(!run.stdout.contains(secret), "{name}: {}", run.stdout);
+        }
+    }
+}
+#[test]
 fn reads_the_bundled_utf16_example() {
     let (_dir, path) = fresh_example("pool02-utf16le.json");
     run(
@@ -101,7 +170,7 @@ fn depth_cuts_are_unknown_with_the_depth_hint() {
 fn keeps_unknown_properties_for_the_most_verbose_output() {
     let doc = r#"{"PoolFqdn":"p.contoso.com","Site":"Berlin","BackupModules":[{"Identity":"A","ExportStatus":"SteadyState","ImportStatus":"NormalState","LastExport":"yesterday"}]}"#;
     let run = check_json(doc, &["-vvv"]);
-    run.assert(0, "    LastExport: yesterday")
+    run.assert(0, "[NOTE] p.contoso.com: A: LastExport: yesterday")
         .assert(0, "p.contoso.com: Site: Berlin");
     assert!(!check_json(doc, &["-vv"]).stdout.contains("LastExport"));
 }
@@ -142,6 +211,18 @@ fn the_age_comes_from_collected_at() {
 }
 
 #[test]
+fn an_age_inside_an_at_range_is_said_to_be_inside() {
+    check_json(&collected(1000), &["-w", "@900:1100"]).assert(
+        1,
+        "WARNING - p.contoso.com: data is 16 min old, inside the warning range @900:1100",
+    );
+    check_json(&collected(1000), &["-c", "@900:1100"])
+        .assert(2, "data is 16 min old, inside the critical range @900:1100");
+    check_json(&collected(1000), &["-w", "0:900"])
+        .assert(1, "data is 16 min old, outside the warning range 0:900");
+}
+
+#[test]
 fn reads_both_date_forms_of_collected_at() {
     let ms = jiff::Timestamp::now().as_millisecond() - 30_000;
     let doc = status_json(
@@ -150,12 +231,81 @@ fn reads_both_date_forms_of_collected_at() {
         &format!(r#""CollectedAt":"\/Date({ms})\/","#),
     );
     check_json(&doc, &[]).assert(0, "data 30 s old");
-    let bad = status_json(
+}
+
+fn with_collected_at(value: &str) -> String {
+    status_json(
         Some("p.contoso.com"),
         &[("A", "SteadyState", "NormalState")],
-        r#""CollectedAt":"last Tuesday","#,
+        &format!(r#""CollectedAt":{value},"#),
+    )
+}
+
+#[test]
+fn reads_collected_at_as_unix_time() {
+    let seconds = jiff::Timestamp::now().as_second() - 60;
+    for value in [
+        seconds.to_string(),
+        format!("{}", seconds * 1000),
+        format!("\"{seconds}\""),
+        format!("{seconds}.25"),
+    ] {
+        let run = check_json(&with_collected_at(&value), &["-vv"]);
+        run.assert(0, "data 60 s old")
+            .assert(0, "age from CollectedAt");
+    }
+}
+
+#[test]
+fn a_collected_at_without_a_zone_falls_back_to_the_file_time() {
+    // Read as UTC this time would be decades old; the file was written just now.
+    for value in [
+        r#""2001-01-01T00:00:00""#,
+        r#""2001-01-01T00:00:00.1234567""#,
+        "null",
+        r#""""#,
+        r#""last Tuesday""#,
+    ] {
+        let doc = with_collected_at(value);
+        let (_dir, path) = file("status.json", doc.as_bytes());
+        let run = run(&["-f", path.to_str().unwrap(), "-v"], None);
+        run.assert(0, "OK - p.contoso.com: all 1 backup modules OK, data ")
+            .assert(0, "[NOTE] p.contoso.com: CollectedAt ")
+            .assert(0, "the age comes from the file's modification time");
+        // From standard input there is no file time: no age check, said so.
+        let run = check_json(&doc, &["-v"]);
+        run.assert(
+            0,
+            "OK - p.contoso.com: all 1 backup modules OK, data age not checked",
+        )
+        .assert(0, "so the age is not checked");
+        assert_eq!(run.perf("age"), None, "{}", run.stdout);
+    }
+    let run = run_zoneless_note();
+    assert!(
+        run.contains("has no UTC offset, so the zone it was written in is unknown"),
+        "{run}"
     );
-    check_json(&bad, &[]).assert(3, "CollectedAt 'last Tuesday' is not a time");
+}
+
+fn run_zoneless_note() -> String {
+    check_json(&with_collected_at(r#""2001-01-01T00:00:00""#), &["-v"]).stdout
+}
+
+#[test]
+fn standard_input_without_collected_at_says_the_age_is_not_checked() {
+    let run = check_json(HEALTHY, &["-v"]);
+    run.assert(
+        0,
+        "CSBACKUP OK - pool01.contoso.com: all 1 backup modules OK, data age not checked | ",
+    )
+    .assert(
+        0,
+        "[NOTE] pool01.contoso.com: the age is not checked: the document has no CollectedAt \
+         and standard input has no modification time",
+    );
+    // At the default verbosity the summary says it; the note waits for -v.
+    assert_eq!(check_json(HEALTHY, &[]).stdout.lines().count(), 1);
 }
 
 #[test]
@@ -171,9 +321,9 @@ fn the_age_falls_back_to_the_file_time() {
     let run = run(&["-f", path.to_str().unwrap(), "-vv"], None);
     run.assert(2, "data is 2 h 0 min old")
         .assert(2, "age from the file's modification time");
-    // Standard input has no time: no age check, and -vv says so.
-    let run = check_json(HEALTHY, &["-vv"]);
-    run.assert(0, "no age check");
+    // Standard input has no time: no age check, and -v says so.
+    let run = check_json(HEALTHY, &["-v"]);
+    run.assert(0, "the age is not checked");
     assert_eq!(run.perf("age"), None);
 }
 

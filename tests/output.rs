@@ -60,7 +60,7 @@ fn labels_from_hostile_documents_stay_within_the_grammar() {
     run.assert(2, "CRITICAL - ");
     let items = perf_items(run.perfdata());
     assert!(
-        items.iter().any(|(l, _)| l == "we_ird_pool_x_modules"),
+        items.iter().any(|(l, _)| l == "we-ird-pool-x_modules"),
         "{items:?}"
     );
     assert!(
@@ -74,6 +74,45 @@ fn labels_from_hostile_documents_stay_within_the_grammar() {
         run.stdout
     );
     assert!(run.stdout.contains("Mod/ule'= "), "{}", run.stdout);
+}
+
+/// Characters a browser or terminal draws as a line break or uses to reorder text.
+const SPOOFING: [char; 13] = [
+    '\u{85}', '\u{2028}', '\u{2029}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}',
+    '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200F}',
+];
+
+#[test]
+fn text_from_the_document_cannot_draw_lines_or_reorder_the_output() {
+    let fake = |c: char| format!("x{c}[OK] pool01.contoso.com: all fine");
+    let modules: Vec<String> = SPOOFING.iter().map(|c| fake(*c)).collect();
+    let refs: Vec<(&str, &str, &str)> = modules
+        .iter()
+        .map(|m| (m.as_str(), "ErrorState", "NormalState"))
+        .collect();
+    let doc = status_json(
+        Some("pool01.contoso.com"),
+        &refs,
+        &format!(
+            r#""Error":"{}","Site":"{}","#,
+            fake('\u{2028}'),
+            fake('\u{202E}')
+        ),
+    );
+    for verbosity in ["-v", "-vvv"] {
+        let run = check_json(&doc, &[verbosity]);
+        run.assert(2, "CRITICAL - pool01.contoso.com: ");
+        for c in SPOOFING {
+            assert!(!run.stdout.contains(c), "{c:?} in {}", run.stdout);
+        }
+        assert!(
+            run.stdout
+                .lines()
+                .all(|l| !l.starts_with("[OK] pool01.contoso.com: all fine")),
+            "{}",
+            run.stdout
+        );
+    }
 }
 
 #[test]
@@ -129,6 +168,58 @@ fn verbosity_adds_modules_then_sources_then_properties() {
 }
 
 #[test]
+fn every_long_output_line_opens_with_a_state_or_note_tag() {
+    let doc = status_json(
+        Some("pool01.contoso.com"),
+        &[
+            ("A", "SteadyState", "NormalState"),
+            ("B", "NonSteadyState", "NormalState"),
+        ],
+        r#""ComputerName":"FE01","Site":"Berlin","ActiveMasterFqdn":"pool02.contoso.com","#,
+    )
+    .replace(
+        r#""ImportStatus":"NormalState"}"#,
+        r#""ImportStatus":"NormalState","Extra":1}"#,
+    );
+    for verbosity in ["-v", "-vv", "-vvv"] {
+        let run = check_json(&doc, &[verbosity]);
+        run.assert(1, "WARNING - ");
+        for line in run.stdout.lines().skip(1) {
+            assert!(
+                [
+                    "[OK] ",
+                    "[WARNING] ",
+                    "[CRITICAL] ",
+                    "[UNKNOWN] ",
+                    "[NOTE] "
+                ]
+                .iter()
+                .any(|tag| line.starts_with(tag)),
+                "{verbosity}: {line:?}"
+            );
+        }
+        if verbosity != "-v" {
+            run.assert(1, "\n[NOTE] read standard input as JSON, UTF-8\n")
+                .assert(
+                    1,
+                    "\n[NOTE] pool01.contoso.com: does not host the active CMS (from the document's ActiveMasterFqdn)\n",
+                );
+        }
+    }
+    check_json(&doc, &["-vvv"])
+        .assert(1, "\n[NOTE] pool01.contoso.com: A: Extra: 1\n")
+        .assert(1, "\n[NOTE] pool01.contoso.com: Site: Berlin\n");
+    // The README promises exactly this.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        readme.contains("opens with `[NOTE]`"),
+        "README.md on [NOTE]"
+    );
+}
+
+#[test]
 fn max_output_keeps_the_status_line_and_all_perfdata() {
     let modules: Vec<(String, &str, &str)> = (0..60)
         .map(|i| {
@@ -146,7 +237,7 @@ fn max_output_keeps_the_status_line_and_all_perfdata() {
     let doc = status_json(Some("pool01.contoso.com"), &refs, "");
     let full = check_json(&doc, &["-v"]);
     assert!(full.stdout.len() > 4000);
-    for max in [1023usize, 512, 300] {
+    for max in [1023usize, 512, 420] {
         let cut = check_json(&doc, &["-v", "--max-output", &max.to_string()]);
         assert_eq!(cut.code, 2);
         assert!(cut.stdout.len() <= max, "{} > {max}", cut.stdout.len());
@@ -182,6 +273,123 @@ fn max_output_keeps_the_status_line_and_all_perfdata() {
     assert_eq!(short.stdout.lines().count(), 1);
     check_json(&doc, &["--max-output", "20"])
         .assert(3, "usage: invalid value '20' for '--max-output");
+}
+
+/// Four pools of three modules, all healthy but for `broken`'s ConfServices.DataConf.
+fn four_pools(broken: Option<&str>) -> String {
+    let pools: Vec<String> = (1..=4)
+        .map(|i| {
+            let name = format!("pool0{i}.contoso.com");
+            let data_conf = if broken == Some(name.as_str()) {
+                "ErrorState"
+            } else {
+                "SteadyState"
+            };
+            status_json(
+                Some(&name),
+                &[
+                    ("UserServices.PresenceFocus", "SteadyState", "NormalState"),
+                    ("ConfServices.DataConf", data_conf, "NormalState"),
+                    ("CentralMgmt.CMSMaster", "SteadyState", "NormalState"),
+                ],
+                "",
+            )
+        })
+        .collect();
+    format!("[{}]", pools.join(","))
+}
+
+fn labels(run: &Run) -> Vec<String> {
+    perf_items(run.perfdata())
+        .into_iter()
+        .map(|(label, _)| label)
+        .collect()
+}
+
+#[test]
+fn max_output_keeps_the_same_whole_pools_whatever_the_states() {
+    for verbosity in ["-v0", "-v", "-vvv"] {
+        let args = ["--max-output", "1023", verbosity];
+        let args = if verbosity == "-v0" {
+            &args[..2]
+        } else {
+            &args[..]
+        };
+        let healthy = check_json(&four_pools(None), args);
+        let broken = check_json(&four_pools(Some("pool04.contoso.com")), args);
+        healthy.assert(0, "CSBACKUP OK - 4 pools, all 12 backup modules OK");
+        broken.assert(
+            2,
+            "CSBACKUP CRITICAL - pool04.contoso.com: ConfServices.DataConf export ErrorState",
+        );
+        for run in [&healthy, &broken] {
+            assert!(run.stdout.len() <= 1023, "{} bytes", run.stdout.len());
+            let last = run.stdout.lines().last().unwrap_or_default();
+            assert!(
+                last.starts_with("... perfdata of 2 of 4 pools")
+                    && last.ends_with(
+                        "left out (--max-output 1023): check one pool per service (--pool) or raise the limit"
+                    ),
+                "{verbosity}: {last}"
+            );
+        }
+        // The same series, whole pools in document order, whatever the states.
+        assert_eq!(labels(&healthy), labels(&broken), "{verbosity}");
+        let kept: Vec<String> = labels(&broken)
+            .iter()
+            .filter(|l| l.ends_with("_modules"))
+            .cloned()
+            .collect();
+        assert_eq!(
+            kept,
+            ["pool01.contoso.com_modules", "pool02.contoso.com_modules"],
+            "{verbosity}"
+        );
+        assert_eq!(labels(&broken).len(), 2 * 8, "{verbosity}");
+    }
+}
+
+#[test]
+fn max_output_below_one_pools_status_line_and_perfdata_is_refused_with_the_minimum() {
+    let (_dir, path) = fresh_example("pool-errors.json");
+    let path = path.to_str().unwrap();
+    let full = run(&["-f", path, "-v"], None);
+    full.assert(2, "CSBACKUP CRITICAL - pool01.contoso.com: ConfServices.DataConf export ErrorState (failed to back up new changes) (and ");
+    let mut minimum = None;
+    for max in ["128", "200"] {
+        let refused = run(&["-f", path, "-v", "--max-output", max], None);
+        refused.assert(
+            3,
+            "CSBACKUP UNKNOWN - usage: --max-output must be at least ",
+        );
+        assert!(refused.stdout.len() <= max.parse().unwrap());
+        let needed: usize = refused
+            .stdout
+            .split("at least ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .expect("the minimum is named");
+        minimum = Some(needed);
+    }
+    let minimum = minimum.unwrap();
+    let at_minimum = run(
+        &["-f", path, "-v", "--max-output", &minimum.to_string()],
+        None,
+    );
+    assert_eq!(at_minimum.code, 2, "{}", at_minimum.stdout);
+    assert!(at_minimum.stdout.len() <= minimum);
+    // All nine items, and the worst problem named whole.
+    assert_eq!(at_minimum.perfdata(), full.perfdata());
+    assert_eq!(labels(&at_minimum).len(), 9);
+    assert!(at_minimum.first_line().starts_with(
+        "CSBACKUP CRITICAL - pool01.contoso.com: ConfServices.DataConf export ErrorState"
+    ));
+    let below = run(
+        &["-f", path, "-v", "--max-output", &(minimum - 1).to_string()],
+        None,
+    );
+    below.assert(3, &format!("must be at least {minimum} for this document"));
 }
 
 #[test]
@@ -228,6 +436,61 @@ fn usage_errors_are_one_unknown_line_on_stdout() {
     );
     let run = common::run(&["-f", "x", "-t", "0"], None);
     run.assert(3, "usage: invalid value '0' for '--timeout");
+}
+
+#[test]
+fn an_invalid_choice_lists_the_accepted_values() {
+    run(&["-f", "x", "--format", "yaml"], None).assert(
+        3,
+        "CSBACKUP UNKNOWN - usage: invalid value 'yaml' for '--format <FORMAT>', use one of: auto, json, clixml, text",
+    );
+    run(&["-f", "x", "--on-error", "sometimes"], None)
+        .assert(3, "use ok, warning, critical or unknown");
+    run(&["-f", "x", "--map", "NonSteadyState=maybe"], None)
+        .assert(3, "use ok, warning, critical or unknown");
+    run(&["-f", "x", "--map", "both:NonSteadyState=ok"], None)
+        .assert(3, "'both' is neither export nor import");
+}
+
+#[test]
+fn usage_errors_clip_what_they_echo_and_keep_within_max_output() {
+    let long = "9".repeat(2500) + "x" + &"9".repeat(2500);
+    let run = common::run(&["-f", "x", "-w", &long], None);
+    run.assert(3, "CSBACKUP UNKNOWN - usage: invalid value '99999");
+    assert!(
+        run.stdout.len() < 400,
+        "{} bytes: {}",
+        run.stdout.len(),
+        run.stdout
+    );
+    assert_eq!(run.stdout.lines().count(), 1);
+    for max in [vec!["--max-output", "200"], vec!["--max-output=200"]] {
+        // After the bad argument, and before it.
+        let after = [&["-f", "x", "-w", long.as_str()][..], &max].concat();
+        let before = [&max[..], &["-f", "x", "--bogus", long.as_str()]].concat();
+        for args in [after, before] {
+            let run = common::run(&args, None);
+            run.assert(3, "CSBACKUP UNKNOWN - usage: ");
+            assert!(
+                run.stdout.len() <= 200,
+                "{} bytes: {}",
+                run.stdout.len(),
+                run.stdout
+            );
+        }
+    }
+    // Valid characters, but a range no age needs: refused too, quoted short.
+    let digits = "9".repeat(5000);
+    let run = common::run(&["-f", "x", "-c", &digits], None);
+    run.assert(
+        3,
+        "5000 characters, more than the 40 any range of seconds needs",
+    );
+    assert!(run.stdout.len() < 400, "{} bytes", run.stdout.len());
+    let long_option = format!("--{}", "x".repeat(5000));
+    let run = common::run(&["-f", "x", &long_option], None);
+    run.assert(3, "usage: unexpected argument '--xxx");
+    assert!(run.stdout.len() < 300, "{} bytes", run.stdout.len());
 }
 
 #[test]

@@ -62,10 +62,7 @@ fn statuses_compare_case_insensitively_and_trimmed() {
 fn numbers_as_statuses_are_unknown_with_the_powershell_hint() {
     let doc = r#"{"PoolFqdn":"p.contoso.com","BackupModules":[{"Identity":"A","ExportStatus":2,"ImportStatus":0}]}"#;
     let run = check_json(doc, &[]);
-    run.assert(
-        3,
-        "A export 2 (a number: Windows PowerShell 5.1 wrote the enum as a number",
-    );
+    run.assert(3, "A export 2 (a number: status numbers are not published");
     assert!(run.stdout.contains("Export-Clixml"));
 }
 
@@ -316,4 +313,269 @@ fn the_worst_finding_decides_and_the_rest_are_counted() {
         &[],
     );
     run.assert(1, "WARNING - pool01.contoso.com: A export NonSteadyState");
+}
+
+#[test]
+fn on_error_sets_the_level_of_the_error_and_no_other() {
+    let doc =
+        r#"{"PoolFqdn":"pool01.contoso.com","ComputerName":"FE01","Error":"Access is denied"}"#;
+    let run = check_json(doc, &["--on-error", "ok"]);
+    run.assert(
+        3,
+        "UNKNOWN - pool01.contoso.com: no backup modules reported (the collection failed)",
+    );
+    assert!(
+        !run.stdout.contains("all 0 backup modules OK"),
+        "{}",
+        run.stdout
+    );
+    for level in ["ok", "warning", "unknown"] {
+        check_json(
+            doc,
+            &["--on-error", level, "--module", "ConfServices.DataConf"],
+        )
+        .assert(
+            2,
+            "CRITICAL - pool01.contoso.com: required module ConfServices.DataConf is missing",
+        );
+    }
+    // By default the collection error is the worst finding, and the others are counted.
+    check_json(doc, &[]).assert(
+        2,
+        "CRITICAL - pool01.contoso.com: collection failed on FE01: Access is denied (and 1 more problem)",
+    );
+}
+
+#[test]
+fn a_module_both_required_and_left_out_is_a_usage_error() {
+    let doc = status_json(
+        Some(P),
+        &[("ConfServices.DataConf", "ErrorState", "NormalState")],
+        "",
+    );
+    let run = check_json(
+        &doc,
+        &[
+            "--module",
+            "ConfServices.DataConf",
+            "--ignore-module",
+            " confservices.DATACONF",
+        ],
+    );
+    run.assert(
+        3,
+        "CSBACKUP UNKNOWN - usage: --module ConfServices.DataConf and --ignore-module confservices.DATACONF name the same module",
+    );
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
+}
+
+#[test]
+fn blank_module_pool_and_status_names_are_usage_errors() {
+    let doc = module("SteadyState", "NormalState");
+    let cases: [(&[&str], &str); 8] = [
+        (&["--module", ""], "'' is not a module name"),
+        (&["--module", "  "], "'  ' is not a module name"),
+        (&["--ignore-module", ""], "'' is not a module name"),
+        (&["--pool", ""], "'' is not a host name"),
+        (&["--pool", " "], "' ' is not a host name"),
+        (&["--cms-master-pool", ""], "'' is not a host name"),
+        (&["--map", "=ok"], "'' is not a status name"),
+        (&["--map", "export: =critical"], "'' is not a status name"),
+    ];
+    for (args, fragment) in cases {
+        let run = check_json(&doc, args);
+        assert_eq!(run.code, 3, "{args:?}: {}", run.stdout);
+        assert!(
+            run.stdout.starts_with("CSBACKUP UNKNOWN - usage: "),
+            "{args:?}: {}",
+            run.stdout
+        );
+        assert!(run.stdout.contains(fragment), "{args:?}: {}", run.stdout);
+        assert_eq!(run.stdout.lines().count(), 1, "{args:?}: {}", run.stdout);
+    }
+}
+
+const CLIXML_NUMBER_ENUM: &str = r#"<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">
+  <Obj RefId="0">
+    <TN RefId="0"><T>Contoso.Placeholder.BackupServiceStatus</T><T>System.Object</T></TN>
+    <Props>
+      <S N="PoolFqdn">pool01.contoso.com</S>
+      <Obj N="BackupModules" RefId="1">
+        <TN RefId="1"><T>System.Object[]</T><T>System.Array</T><T>System.Object</T></TN>
+        <LST>
+          <Obj RefId="2">
+            <Props>
+              <S N="Identity">ConfServices.DataConf</S>
+              <Obj N="ExportStatus" RefId="3">
+                <TN RefId="3"><T>Contoso.Placeholder.ExportStatus</T><T>System.Enum</T><T>System.ValueType</T><T>System.Object</T></TN>
+                <ToString>7</ToString>
+                <I32>7</I32>
+              </Obj>
+              <S N="ImportStatus">NormalState</S>
+            </Props>
+          </Obj>
+        </LST>
+      </Obj>
+    </Props>
+  </Obj>
+</Objs>
+"#;
+
+#[test]
+fn a_status_of_digits_is_a_number_in_every_format_and_never_mapped() {
+    let cases: [(&str, &str, &str); 4] = [
+        (
+            "a JSON number",
+            r#"{"PoolFqdn":"pool01.contoso.com","BackupModules":[{"Identity":"ConfServices.DataConf","ExportStatus":2,"ImportStatus":"NormalState"}]}"#,
+            "ConfServices.DataConf export 2 (a number: status numbers are not published",
+        ),
+        (
+            "a JSON string of digits",
+            r#"{"PoolFqdn":"pool01.contoso.com","BackupModules":[{"Identity":"ConfServices.DataConf","ExportStatus":" 2 ","ImportStatus":"NormalState"}]}"#,
+            "ConfServices.DataConf export 2 (a number: status numbers are not published",
+        ),
+        (
+            "a CLIXML enum whose name is a number",
+            CLIXML_NUMBER_ENUM,
+            "ConfServices.DataConf export 7 (a number: status numbers are not published",
+        ),
+        (
+            "a Format-Table cell",
+            "\nIdentity              ExportStatus ImportStatus\n--------              ------------ ------------\nConfServices.DataConf 2            NormalState\n",
+            "ConfServices.DataConf export 2 (a number: status numbers are not published",
+        ),
+    ];
+    for (what, doc, fragment) in cases {
+        let run = check_json(doc, &["--pool", "pool01.contoso.com"]);
+        assert_eq!(run.code, 3, "{what}: {}", run.stdout);
+        assert!(run.stdout.contains(fragment), "{what}: {}", run.stdout);
+        assert!(
+            !run.stdout.contains("not a documented"),
+            "{what}: {}",
+            run.stdout
+        );
+        for map in ["export:2=ok", "7=ok", "import:0=warning"] {
+            let run = check_json(doc, &["--pool", "pool01.contoso.com", "--map", map]);
+            run.assert(
+                3,
+                &format!("CSBACKUP UNKNOWN - usage: invalid value '{map}' for '--map"),
+            )
+            .assert(
+                3,
+                "a number is never mapped: the statuses' numbers are not published",
+            );
+        }
+    }
+}
+
+#[test]
+fn the_same_pool_twice_is_evaluated_twice_with_unique_labels() {
+    let doc = format!(
+        "[{},{}]",
+        status_json(
+            Some("pool01.contoso.com"),
+            &[("M1", "SteadyState", "NormalState")],
+            ""
+        ),
+        status_json(
+            Some("POOL01.contoso.com."),
+            &[("M1", "ErrorState", "NormalState")],
+            ""
+        )
+    );
+    let selected = check_json(&doc, &["-p", "pool01.contoso.com"]);
+    selected.assert(
+        2,
+        "CRITICAL - POOL01.contoso.com.: M1 export ErrorState (failed to back up new changes)",
+    );
+    let all = check_json(&doc, &["-vv"]);
+    all.assert(2, "CRITICAL - POOL01.contoso.com.: M1 export ErrorState")
+        .assert(
+            2,
+            "pool01.contoso.com appears 2 times in the document (entries 1 and 2): each entry is evaluated",
+        );
+    for run in [&selected, &all] {
+        let labels: Vec<String> = perf_items(run.perfdata())
+            .into_iter()
+            .map(|(l, _)| l)
+            .collect();
+        let mut unique = labels.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), labels.len(), "{labels:?}");
+        assert_eq!(labels.len(), 16, "{labels:?}");
+    }
+}
+
+#[test]
+fn pools_whose_labels_would_clash_get_numbered_labels() {
+    let doc = format!(
+        "[{},{},{}]",
+        status_json(
+            Some("pool_01.contoso.com"),
+            &[("M1", "SteadyState", "NormalState")],
+            ""
+        ),
+        status_json(
+            Some("pool|01.contoso.com"),
+            &[("M1", "ErrorState", "NormalState")],
+            ""
+        ),
+        status_json(
+            Some("pool_01.contoso.com"),
+            &[("M1", "NonSteadyState", "NormalState")],
+            ""
+        )
+    );
+    let run = check_json(&doc, &[]);
+    // The pool's part never holds '_': the first '_' ends it, whatever metric follows
+    // (a pool 'p_events' and a metric 'events_warning' could not meet).
+    run.assert(2, "CRITICAL - pool/01.contoso.com: M1 export ErrorState");
+    assert_eq!(
+        run.perf("pool-01.contoso.com_critical").as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        run.perf("pool-01.contoso.com#2_critical").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        run.perf("pool-01.contoso.com#3_warning").as_deref(),
+        Some("1")
+    );
+    let items = perf_items(run.perfdata());
+    let mut labels: Vec<&str> = items.iter().map(|(l, _)| l.as_str()).collect();
+    labels.sort();
+    labels.dedup();
+    assert_eq!(labels.len(), items.len(), "{}", run.perfdata());
+}
+
+#[test]
+fn not_initialized_on_an_unnamed_module_list_asks_for_the_pool() {
+    let bare = r#"[{"Identity":"CentralMgmt.CMSMaster","ExportStatus":"NotInitialized","ImportStatus":"NormalState"}]"#;
+    let run = check_json(bare, &["--cms-master-pool", "pool02.contoso.com"]);
+    run.assert(
+        1,
+        "WARNING - unnamed pool: CentralMgmt.CMSMaster export NotInitialized (no export has started yet, \
+         expected only if the pool does not host the active CMS, which is unknown: \
+         the document names no pool, give --pool",
+    );
+    assert!(
+        !run.first_line().contains("--cms-master-pool"),
+        "{}",
+        run.stdout
+    );
+    // Nothing known at all: both are asked for.
+    check_json(bare, &[]).assert(1, "give --pool and --cms-master-pool");
+    // Named by --pool, the role is known.
+    check_json(
+        bare,
+        &[
+            "--pool",
+            "pool01.contoso.com",
+            "--cms-master-pool",
+            "pool02.contoso.com",
+        ],
+    )
+    .assert(0, "OK - pool01.contoso.com: all 1 backup modules OK");
 }

@@ -34,7 +34,7 @@ pub fn whole_path(data: &[u8]) {
     let n = data.len();
     let options = Options {
         verbosity: (n % 4) as u8,
-        max_output: [None, Some(128), Some(1023), Some(300)][n / 4 % 4],
+        max_output: [None, Some(128), Some(1023), Some(600)][n / 4 % 4],
     };
     let format = if n / 16 % 2 == 0 {
         None

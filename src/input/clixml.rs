@@ -20,7 +20,7 @@ use roxmltree::{Node, ParsingOptions};
 use serde_json::{Map, Number, Value};
 
 use super::json::{self, Node as Tree};
-use crate::model::{clip, Pool};
+use crate::model::{clip, is_whole_number, Pool};
 
 /// A status document holds a few hundred nodes per pool; this is far beyond any.
 const MAX_NODES: u32 = 250_000;
@@ -118,7 +118,7 @@ fn describe(value: &Tree) -> String {
             let names: Vec<&str> = map.iter().take(6).map(|(k, _)| k.as_ref()).collect();
             format!(
                 "an object with the properties {}",
-                clip(&names.join(", "), 200)
+                clip(&names.join(", "), 60)
             )
         }
         Tree::String(s) => format!("the text '{}'", clip(s, 60)),
@@ -283,7 +283,7 @@ impl<'a, 'input> Graph<'a, 'input> {
         }
         match (to_string, primitive, collection) {
             // An enum: its name, never its number (which no one has published).
-            (Some(name), Some(Value::Number(_)), _) if is_enum || !is_number(&name) => {
+            (Some(name), Some(Value::Number(_)), _) if is_enum || !is_whole_number(&name) => {
                 Ok(Value::String(name))
             }
             (Some(name), None, None) if is_enum || properties.is_empty() => Ok(Value::String(name)),
@@ -388,11 +388,6 @@ fn is_value_tag(tag: &str) -> bool {
 /// `System.Enum`, also as an `Import-Clixml` → `Export-Clixml` round trip names it.
 fn is_enum_type(name: &str) -> bool {
     name.strip_prefix("Deserialized.").unwrap_or(name) == "System.Enum"
-}
-
-fn is_number(text: &str) -> bool {
-    let digits = text.trim().trim_start_matches('-');
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A number as its text says; a value no JSON number can hold (`NaN`) stays text.
@@ -503,9 +498,10 @@ mod tests {
                  <Obj N="ExportStatus" RefId="1"><TN RefId="0"><T>Deserialized.Contoso.State</T><T>Deserialized.System.Enum</T></TN>
                    <ToString>7</ToString><I32>3</I32></Obj></MS></Obj>"#,
         );
+        // Its name is the text 7, not the number 3 beside it; and a name of digits is a number.
         assert_eq!(
             modules(&read(&xml).unwrap()[0])[0].export,
-            Reported::Name("7".into())
+            Reported::Number("7".into())
         );
     }
 

@@ -31,11 +31,12 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<Decoded, String> {
         }
         [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes, "UTF-16LE with BOM")?,
         [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes, "UTF-16BE with BOM")?,
-        // Without a BOM, UTF-16 shows as ASCII with every other byte zero.
-        [a, 0, b, 0, ..] if a.is_ascii_graphic() && (b.is_ascii() && *b != 0) => {
+        // Without a BOM, UTF-16 shows as ASCII with every other byte zero; a text view
+        // opens with a line break, so white space counts as ASCII here too.
+        [a, 0, b, 0, ..] if ascii_text(*a) && ascii_text(*b) => {
             utf16(&bytes, u16::from_le_bytes, "UTF-16LE without BOM")?
         }
-        [0, a, 0, b, ..] if a.is_ascii_graphic() && (b.is_ascii() && *b != 0) => {
+        [0, a, 0, b, ..] if ascii_text(*a) && ascii_text(*b) => {
             utf16(&bytes, u16::from_be_bytes, "UTF-16BE without BOM")?
         }
         _ => utf8(bytes, "UTF-8")?,
@@ -58,6 +59,11 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<Decoded, String> {
         ));
     }
     Ok(decoded)
+}
+
+/// A byte a text document starts with: printable ASCII or white space, never NUL.
+fn ascii_text(byte: u8) -> bool {
+    byte.is_ascii_graphic() || byte.is_ascii_whitespace()
 }
 
 fn utf8(bytes: Vec<u8>, encoding: &'static str) -> Result<Decoded, String> {
@@ -119,6 +125,7 @@ mod tests {
             ([&[0xEF, 0xBB, 0xBF][..], b"{}"].concat(), "UTF-8 with BOM"),
             (utf16le("{}", true), "UTF-16LE with BOM"),
             (utf16le("{}", false), "UTF-16LE without BOM"),
+            (utf16le("\r\n{}", false), "UTF-16LE without BOM"),
             (
                 [
                     &[0xFE, 0xFF][..],
@@ -133,7 +140,7 @@ mod tests {
         ];
         for (bytes, encoding) in cases {
             let d = decode(bytes).unwrap();
-            assert_eq!(d.text, "{}");
+            assert_eq!(d.text.trim_start(), "{}");
             assert_eq!(d.encoding, encoding);
         }
     }

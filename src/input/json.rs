@@ -150,7 +150,7 @@ fn property_list(map: &Object) -> String {
     }
     let names: Vec<&str> = map.iter().take(6).map(|(k, _)| k.as_ref()).collect();
     let more = if map.len() > 6 { ", ..." } else { "" };
-    clip(&format!("{}{more}", names.join(", ")), 200)
+    clip(&format!("{}{more}", names.join(", ")), 60)
 }
 
 fn bare_modules(items: Vec<Node>) -> Pool {
@@ -291,7 +291,7 @@ fn status(value: &Node) -> Reported {
     match value {
         Node::Null => Reported::Missing,
         Node::String(s) if s.trim().is_empty() => Reported::Missing,
-        Node::String(s) => Reported::Name(clip(s.trim(), LONGEST)),
+        Node::String(s) => Reported::from_text(&clip(s.trim(), LONGEST)),
         Node::Number(n) => Reported::Number(n.to_string()),
         other => Reported::Malformed(describe(other)),
     }
@@ -299,9 +299,12 @@ fn status(value: &Node) -> Reported {
 
 fn collected_at(value: &Node) -> CollectedAt {
     match value {
-        Node::String(s) => scalar::parse_timestamp(s)
+        Node::String(s) => scalar::collected_at_text(s),
+        Node::Number(n) => n
+            .as_f64()
+            .and_then(scalar::unix_time)
             .map(CollectedAt::At)
-            .unwrap_or_else(|| CollectedAt::Unreadable(clip(s, 80))),
+            .unwrap_or_else(|| CollectedAt::Unreadable(clip(&n.to_string(), 80))),
         // `Get-Date | ConvertTo-Json` in 5.1: {"value":"\/Date(..)\/","DisplayHint":2,...}
         Node::Object(map) => match map.iter().find(|(k, _)| key_is(k, "value")) {
             Some((_, inner)) => collected_at(inner),

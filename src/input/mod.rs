@@ -124,14 +124,16 @@ pub fn parse(bytes: Bytes, format: Option<Format>) -> Result<Document, Error> {
         source: source.clone(),
         reason,
     };
+    let size = bytes.len();
     // `decode` takes the bytes: UTF-8 becomes the text without a copy, UTF-16 frees them.
     let decoded = encoding::decode(bytes).map_err(fail)?;
     let format = format.unwrap_or_else(|| detect(&decoded.text));
     let pools = read_pools(&decoded.text, format).map_err(|reason| {
         fail(format!(
-            "{reason} (read as {}, {})",
+            "{reason} (read as {}, {}, {size} bytes starting '{}')",
             format.as_str(),
-            decoded.encoding
+            decoded.encoding,
+            opening(&decoded.text)
         ))
     })?;
     Ok(Document {
@@ -150,6 +152,23 @@ pub fn read_pools(text: &str, format: Format) -> Result<Vec<Pool>, String> {
         Format::Clixml => clixml::read(text),
         Format::Text => text::read(text),
     }
+}
+
+/// The first characters of a refused document, enough to tell HTML from a PowerShell
+/// error or a key file from JSON, and too few to reveal what a file that is no status
+/// document holds: a refusal describes, it does not quote.
+fn opening(text: &str) -> String {
+    const SHOWN: usize = 10;
+    let text = text.trim_start();
+    let mut shown: String = text
+        .chars()
+        .take(SHOWN)
+        .map(|c| if c.is_control() { '.' } else { c })
+        .collect();
+    if text.chars().nth(SHOWN).is_some() {
+        shown.push_str("...");
+    }
+    shown
 }
 
 /// The format of a document, from its first characters.

@@ -170,10 +170,10 @@ fn list(lines: &[String], start: usize, records: &mut Vec<Record>) -> Result<usi
             value.push(' ');
             value.push_str(line.trim());
         } else if !is_prompt(line) {
+            // Not quoted: a file that is no status document may hold anything.
             return Err(format!(
-                "line {} ('{}') is neither part of a table nor a 'Name : Value' list: {HINT}",
-                index + 1,
-                clip(line.trim(), 60)
+                "line {} is neither part of a table nor a 'Name : Value' list: {HINT}",
+                index + 1
             ));
         }
         index += 1;
@@ -239,17 +239,14 @@ fn pool(records: Vec<Record>) -> Result<Pool, String> {
         } else if json::is_module_object(&shape) {
             modules.push(Tree::Object(shape));
         } else {
-            let names: Vec<&str> = record
-                .properties
-                .keys()
-                .take(6)
-                .map(String::as_str)
-                .collect();
+            // Counted, not listed: `Name : Value` lines of any file (an account list, a
+            // configuration) would otherwise be echoed.
             return Err(format!(
-                "line {}: an object that is neither a backup module nor a Backup Service status \
-                 (properties: {}): {HINT}",
+                "line {}: 'Name : Value' lines that are neither a backup module nor a Backup \
+                 Service status (none of their {} names is Identity, ExportStatus, ImportStatus, \
+                 PoolFqdn or BackupModules): {HINT}",
                 record.line,
-                clip(&names.join(", "), 200)
+                record.properties.len()
             ));
         }
     }
@@ -474,9 +471,11 @@ CentralMgmt.CMSMaster      NotInitialized NormalState\r
     #[test]
     fn refuses_other_text() {
         let err = |text: &str| read(text).unwrap_err();
-        assert!(err("hello world\n").contains("line 1 ('hello world')"));
+        assert!(err("hello world\n").contains("line 1 is neither part of a table"));
+        assert!(!err("hello world\n").contains("hello"));
         assert!(err("PS C:\\> $s\n\n").contains("no table and no list"));
-        assert!(err("Foo : 1\nBar : 2\n").contains("neither a backup module nor"));
+        assert!(err("Foo : 1\nBar : 2\n").contains("none of their 2 names"));
+        assert!(!err("Foo : 1\nBar : 2\n").contains("Foo"));
         assert!(err("PoolFqdn : a\n\nPoolFqdn : b\n").contains("lines 1 and 3"));
         let error = "Get-CsBackupServiceStatus : Cannot find pool.\nAt line:1 char:1\n+ Get-CsBackupServiceStatus -PoolFqdn x\n    + CategoryInfo          : InvalidOperation\n    + FullyQualifiedErrorId : X\n";
         assert!(err(error).contains(

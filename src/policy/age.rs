@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use super::{Age, Finding, Level, Settings, Subject};
+use super::{Age, Finding, Level, Note, Settings, Subject, Threshold};
 use crate::model::CollectedAt;
 
 pub(super) fn evaluate_age(
@@ -12,53 +12,81 @@ pub(super) fn evaluate_age(
     settings: &Settings,
     now: Timestamp,
     findings: &mut Vec<Finding>,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> Option<Age> {
-    let (at, source) = match (collected_at, modified) {
-        (Some(CollectedAt::At(t)), _) => (*t, "CollectedAt"),
-        (Some(CollectedAt::Unreadable(raw)), _) => {
-            findings.push(Finding::new(
-                Level::Unknown,
-                Subject::Age,
-                format!("CollectedAt '{raw}' is not a time: expected ISO 8601 with an offset or \\/Date(ms)\\/"),
-            ));
-            return None;
+    // A CollectedAt that names no instant is set aside, never guessed into one (a time
+    // without an offset could be any zone's); the file's time is exact for a file the
+    // collector wrote, and without one the age is not checked. Either way -v says why.
+    let set_aside = match collected_at {
+        Some(CollectedAt::At(at)) => {
+            return judge(*at, "CollectedAt", settings, now, findings, notes)
         }
-        (None, Some(modified)) => (modified, "the file's modification time"),
-        (None, None) => {
-            notes.push(
-                "no age check: no CollectedAt, and standard input has no modification time".into(),
-            );
-            return None;
+        Some(CollectedAt::Zoneless(raw)) => Some(format!(
+            "CollectedAt '{raw}' has no UTC offset, so the zone it was written in is unknown \
+             (the collector writes one, as does Get-Date -Format o)"
+        )),
+        Some(CollectedAt::Unreadable(raw)) if matches!(raw.trim(), "" | "null") => {
+            Some("CollectedAt is empty".to_owned())
         }
+        Some(CollectedAt::Unreadable(raw)) => Some(format!(
+            "CollectedAt '{raw}' is not a time (ISO 8601 with an offset, \\/Date(ms)\\/ or a Unix time)"
+        )),
+        None => None,
     };
+    let Some(modified) = modified else {
+        notes.push(Note::notice(match set_aside {
+            Some(why) => {
+                format!(
+                    "{why}, and standard input has no modification time, so the age is not checked"
+                )
+            }
+            None => "the age is not checked: the document has no CollectedAt and standard input \
+                     has no modification time"
+                .to_owned(),
+        }));
+        return None;
+    };
+    if let Some(why) = set_aside {
+        notes.push(Note::notice(format!(
+            "{why}: the age comes from the file's modification time"
+        )));
+    }
+    let source = "the file's modification time";
+    judge(modified, source, settings, now, findings, notes)
+}
+
+/// The age of data collected `at`, against `-w` and `-c`.
+fn judge(
+    at: Timestamp,
+    source: &str,
+    settings: &Settings,
+    now: Timestamp,
+    findings: &mut Vec<Finding>,
+    notes: &mut Vec<Note>,
+) -> Option<Age> {
     let seconds = now.as_second() - at.as_second();
-    notes.push(format!("age from {source}: {at}"));
+    notes.push(Note::source(format!("age from {source}: {at}")));
     if seconds < -SKEW_SECONDS {
-        findings.push(Finding::new(
+        findings.push(Finding::explained(
             Level::Warning,
             Subject::Age,
-            format!(
-                "data collected {} in the future ({at}): check the clocks of the collector and of this host",
-                duration(-seconds)
-            ),
+            format!("data collected {} in the future", duration(-seconds)),
+            &format!(" ({at}): check the clocks of the collector and of this host"),
         ));
         return None;
     }
     let seconds = seconds.max(0);
+    let beyond = |which: &str, range: &Threshold| {
+        format!(
+            ", {} the {which} range {}",
+            range.alerting_side(),
+            range.as_str()
+        )
+    };
     let (level, beyond) = if settings.critical.alerts(seconds as f64) {
-        (
-            Level::Critical,
-            format!(
-                ", outside the critical range {}",
-                settings.critical.as_str()
-            ),
-        )
+        (Level::Critical, beyond("critical", &settings.critical))
     } else if settings.warning.alerts(seconds as f64) {
-        (
-            Level::Warning,
-            format!(", outside the warning range {}", settings.warning.as_str()),
-        )
+        (Level::Warning, beyond("warning", &settings.warning))
     } else {
         (Level::Ok, String::new())
     };
@@ -67,10 +95,11 @@ pub(super) fn evaluate_age(
     } else {
         ": is the collector's scheduled task running?"
     };
-    findings.push(Finding::new(
+    findings.push(Finding::explained(
         level,
         Subject::Age,
-        format!("data is {} old{beyond}{hint}", duration(seconds)),
+        format!("data is {} old", duration(seconds)),
+        &format!("{beyond}{hint}"),
     ));
     Some(Age {
         seconds,

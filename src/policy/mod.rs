@@ -46,20 +46,75 @@ pub enum Subject {
 }
 
 /// One conclusion with its level and the sentence that explains it.
+///
+/// The sentence opens with its headline, what the problem is in the fewest words (for a
+/// status: `ConfServices.DataConf export ErrorState`); the rest explains and advises.
+/// When the output must be short the explanation goes, the headline never.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub level: Level,
     pub subject: Subject,
     pub text: String,
+    /// How many bytes of `text` are the headline.
+    pub headline_len: usize,
 }
 
 impl Finding {
-    fn new(level: Level, subject: Subject, text: impl Into<String>) -> Self {
+    /// A finding whose whole text is its headline.
+    pub fn new(level: Level, subject: Subject, text: impl Into<String>) -> Self {
+        let text = text.into();
         Finding {
             level,
             subject,
-            text: text.into(),
+            headline_len: text.len(),
+            text,
         }
+    }
+
+    /// A finding with a headline and, after it, the explanation (which brings its own
+    /// separator: `" (why)"`, `": what to do"`).
+    pub fn explained(
+        level: Level,
+        subject: Subject,
+        headline: impl Into<String>,
+        detail: &str,
+    ) -> Self {
+        let mut text = headline.into();
+        let headline_len = text.len();
+        text.push_str(detail);
+        Finding {
+            level,
+            subject,
+            text,
+            headline_len,
+        }
+    }
+
+    /// What the problem is, in the fewest words.
+    pub fn headline(&self) -> &str {
+        self.text.get(..self.headline_len).unwrap_or(&self.text)
+    }
+
+    /// Why, and what to do: what follows the headline.
+    pub fn detail(&self) -> &str {
+        self.text.get(self.headline_len..).unwrap_or_default()
+    }
+}
+
+/// A list of names for a sentence: the first few, and how many more, so that a document
+/// of 100,000 pools or modules does not become a sentence of 100,000 names.
+fn name_list<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
+    const SHOWN: usize = 5;
+    let total = names.len();
+    let mut list: Vec<&str> = names.take(SHOWN).collect();
+    let more = format!("{} more", total.saturating_sub(SHOWN));
+    if total > SHOWN {
+        list.push(&more);
+    }
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.join(", ")
     }
 }
 
@@ -86,6 +141,34 @@ pub struct ModuleVerdict {
 impl ModuleVerdict {
     pub fn level(&self) -> Level {
         self.export.level.max(self.import.level)
+    }
+}
+
+/// A line that explains and judges nothing: what could not be checked, where a decision
+/// came from. The report shows it from `verbosity` on, tagged as a note, never as a state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Note {
+    /// 1: what the operator should know (an age not checked, a time set aside);
+    /// 2: where each decision came from.
+    pub verbosity: u8,
+    pub text: String,
+}
+
+impl Note {
+    /// What the operator should know when looking closer (`-v`).
+    pub fn notice(text: impl Into<String>) -> Note {
+        Note {
+            verbosity: 1,
+            text: text.into(),
+        }
+    }
+
+    /// Where a decision came from (`-vv`).
+    pub fn source(text: impl Into<String>) -> Note {
+        Note {
+            verbosity: 2,
+            text: text.into(),
+        }
     }
 }
 
@@ -119,8 +202,8 @@ pub struct PoolVerdict {
     pub findings: Vec<Finding>,
     pub counts: Counts,
     pub age: Option<Age>,
-    /// Where each decision came from, for `-vv`.
-    pub notes: Vec<String>,
+    /// What could not be checked (`-v`) and where each decision came from (`-vv`).
+    pub notes: Vec<Note>,
     pub other: Vec<(String, String)>,
 }
 
@@ -130,8 +213,8 @@ pub struct Evaluation {
     pub pools: Vec<PoolVerdict>,
     /// Findings about the document as a whole (a selected pool missing, say).
     pub findings: Vec<Finding>,
-    /// Where the document came from, for `-vv`.
-    pub notes: Vec<String>,
+    /// Where the document came from (`-vv`), pools it holds twice.
+    pub notes: Vec<Note>,
 }
 
 impl Evaluation {
@@ -158,12 +241,17 @@ impl Evaluation {
 /// so a large document is not held twice.
 pub fn evaluate(document: Document, settings: &Settings, now: Timestamp) -> Evaluation {
     let mut findings = Vec::new();
-    let notes = vec![format!(
+    let mut notes = vec![Note::source(format!(
         "read {} as {}, {}",
         document.source,
         document.format.as_str(),
         document.encoding
-    )];
+    ))];
+    notes.extend(
+        select::repeated_pools(&document)
+            .into_iter()
+            .map(Note::source),
+    );
     let document_master = document
         .pools
         .iter()
@@ -175,10 +263,11 @@ pub fn evaluate(document: Document, settings: &Settings, now: Timestamp) -> Eval
         .iter()
         .any(|p| p.active_master_fqdn.as_deref() == Some(""))
     {
-        findings.push(Finding::new(
+        findings.push(Finding::explained(
             Level::Warning,
             Subject::Pool,
-            "the Central Management Store is unavailable: the collector found no ActiveMasterFqdn \
+            "the Central Management Store is unavailable",
+            ": the collector found no ActiveMasterFqdn \
              (check Get-CsManagementStoreReplicationStatus -CentralManagementStoreStatus)",
         ));
     }

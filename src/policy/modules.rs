@@ -1,33 +1,22 @@
 //! Findings about a pool's module list as a whole: required modules missing, elements
 //! that are not modules, no modules at all; and the module counts for perfdata.
 
-use super::{Counts, Finding, Level, ModuleVerdict, Settings, Subject};
+use super::{name_list, Counts, Finding, Level, ModuleVerdict, Settings, Subject};
 use crate::model::{clip, DamagedModule, ExportStatus, ImportStatus, Module};
 
 /// A `--module` the document does not report is CRITICAL.
 pub(super) fn missing_modules(listed: &[Module], settings: &Settings) -> Vec<Finding> {
-    let present: Vec<&str> = listed.iter().map(|m| m.name.as_str()).collect();
+    let present = || listed.iter().map(|m| m.name.as_str());
     settings
         .required_modules
         .iter()
-        .filter(|required| {
-            !present
-                .iter()
-                .any(|m| m.eq_ignore_ascii_case(required.trim()))
-        })
+        .filter(|required| !present().any(|m| m.eq_ignore_ascii_case(required.trim())))
         .map(|required| {
-            Finding::new(
+            Finding::explained(
                 Level::Critical,
                 Subject::Pool,
-                format!(
-                    "required module {} is missing (present: {})",
-                    required.trim(),
-                    if present.is_empty() {
-                        "none".into()
-                    } else {
-                        present.join(", ")
-                    }
-                ),
+                format!("required module {} is missing", required.trim()),
+                &format!(" (present: {})", name_list(present())),
             )
         })
         .collect()
@@ -56,14 +45,15 @@ pub(super) fn damage_findings(damaged: &[DamagedModule]) -> Vec<Finding> {
     };
     let mut findings = Vec::new();
     if let Some(first) = depth_cuts.first() {
-        findings.push(Finding::new(
+        findings.push(Finding::explained(
             Level::Unknown,
             Subject::Pool,
             format!(
-                "{} the text '{}', not an object: {DEPTH_HINT}",
+                "{} the text '{}', not an object",
                 how_many(depth_cuts.len()),
                 clip(first, 60)
             ),
+            &format!(": {DEPTH_HINT}"),
         ));
     }
     if let Some(first) = others.first() {
@@ -81,10 +71,22 @@ pub(super) const DEPTH_HINT: &str =
     "ConvertTo-Json cut the depth, export with ConvertTo-Json -Depth 5";
 
 pub(super) fn no_modules(why: &str) -> Finding {
-    Finding::new(
+    Finding::explained(
         Level::Unknown,
         Subject::Pool,
-        format!("no backup modules reported ({why}): is the pool paired? see Get-CsPoolBackupRelationship"),
+        "no backup modules reported",
+        &format!(" ({why}): is the pool paired? see Get-CsPoolBackupRelationship"),
+    )
+}
+
+/// A failed collection reports no modules: their state is unknown, whatever level
+/// `--on-error` gives the failure itself.
+pub(super) fn modules_unknown_after_failure() -> Finding {
+    Finding::explained(
+        Level::Unknown,
+        Subject::Pool,
+        "no backup modules reported",
+        " (the collection failed): their state is unknown until the collector succeeds",
     )
 }
 

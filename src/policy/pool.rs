@@ -5,9 +5,11 @@ use jiff::Timestamp;
 
 use super::age::evaluate_age;
 use super::cms::CmsRole;
-use super::modules::{count, damage_findings, missing_modules, no_modules, DEPTH_HINT};
+use super::modules::{
+    count, damage_findings, missing_modules, modules_unknown_after_failure, no_modules, DEPTH_HINT,
+};
 use super::status::{evaluate_module, evaluate_status, status_finding, OVERALL};
-use super::{Finding, Level, ModuleVerdict, PoolVerdict, Settings, Subject};
+use super::{Finding, Level, ModuleVerdict, Note, PoolVerdict, Settings, Subject};
 use crate::model::{clip, Direction, Module, Modules, Pool};
 
 pub(super) fn evaluate_pool(
@@ -19,13 +21,15 @@ pub(super) fn evaluate_pool(
     now: Timestamp,
 ) -> PoolVerdict {
     let mut findings = Vec::new();
-    let mut notes = vec![role_note(role)];
+    let mut notes = vec![Note::source(role_note(role))];
     if let Some(computer) = &pool.computer_name {
         let version = pool
             .collector_version
             .as_deref()
             .unwrap_or("unknown version");
-        notes.push(format!("collected on {computer} by collector {version}"));
+        notes.push(Note::source(format!(
+            "collected on {computer} by collector {version}"
+        )));
     }
     findings.extend(collection_finding(&pool, settings));
     let failed = pool.error.is_some();
@@ -65,7 +69,7 @@ fn role_note(role: &CmsRole) -> String {
     match role {
         CmsRole::Master(src) => format!("hosts the active CMS (from {src})"),
         CmsRole::NotMaster(src) => format!("does not host the active CMS (from {src})"),
-        CmsRole::Unknown(why) => format!("CMS role unknown: {why}"),
+        CmsRole::Unknown { why, .. } => format!("CMS role unknown: {why}"),
     }
 }
 
@@ -77,10 +81,11 @@ fn collection_finding(pool: &Pool, settings: &Settings) -> Option<Finding> {
         .as_ref()
         .map(|c| format!(" on {c}"))
         .unwrap_or_default();
-    Some(Finding::new(
+    Some(Finding::explained(
         settings.on_error,
         Subject::Pool,
-        format!("collection failed{on}: {error}"),
+        format!("collection failed{on}"),
+        &format!(": {error}"),
     ))
 }
 
@@ -94,19 +99,26 @@ fn evaluate_modules(
     findings: &mut Vec<Finding>,
 ) -> Vec<ModuleVerdict> {
     let (listed, damaged) = match modules {
-        Modules::Absent if failed => return vec![],
+        // `--on-error` sets the level of the error alone: what is not known about the
+        // modules is still a finding of its own, and so is a required module not reported.
         Modules::Absent => {
-            findings.push(no_modules("the document has no BackupModules"));
+            findings.push(if failed {
+                modules_unknown_after_failure()
+            } else {
+                no_modules("the document has no BackupModules")
+            });
+            findings.extend(missing_modules(&[], settings));
             return vec![];
         }
         Modules::DepthCut(text) => {
-            findings.push(Finding::new(
+            findings.push(Finding::explained(
                 Level::Unknown,
                 Subject::Pool,
                 format!(
-                    "BackupModules is the text '{}', not a list: {DEPTH_HINT}",
+                    "BackupModules is the text '{}', not a list",
                     clip(&text, 60)
                 ),
+                &format!(": {DEPTH_HINT}"),
             ));
             return vec![];
         }

@@ -1,8 +1,10 @@
 //! Which pools of the document to evaluate, per `--pool`, and the name each is shown by.
 
 use super::Settings;
-use super::{Finding, Level, Subject};
-use crate::model::{same_fqdn, Document, Pool};
+use super::{name_list, Finding, Level, Subject};
+use std::collections::HashMap;
+
+use crate::model::{fqdn_key, same_fqdn, Document, Pool};
 
 /// The pools to evaluate, each with the name to show, per `--pool`.
 /// Pools are given by their index in the document, each at most once.
@@ -45,42 +47,85 @@ pub(super) fn select_pools(
         if document.pools.len() == 1 && settings.pools.len() == 1 {
             return vec![(settings.pools[0].clone(), 0)];
         }
-        findings.push(Finding::new(
+        findings.push(Finding::explained(
             Level::Unknown,
             Subject::Pool,
-            format!(
-                "the document names no pool (no PoolFqdn), so --pool cannot select among {} pools, \
+            "the document names no pool (no PoolFqdn)",
+            &format!(
+                ", so --pool cannot select among {} pools, \
                  give one --pool per document, or collect with check_csbackup collect",
                 document.pools.len().max(settings.pools.len())
             ),
         ));
         return vec![];
     }
-    let mut selected = Vec::new();
+    let mut selected: Vec<(String, usize)> = Vec::new();
     for wanted in &settings.pools {
-        match document
+        // Every entry that is this pool: a document may hold one pool twice, and each
+        // entry is evaluated (a pool named twice by --pool still once).
+        let matching: Vec<usize> = document
             .pools
             .iter()
-            .position(|p| p.fqdn.as_deref().is_some_and(|f| same_fqdn(f, wanted)))
-        {
-            Some(at) if selected.iter().any(|(_, s)| *s == at) => {}
-            Some(at) => selected.push((document.pools[at].fqdn.clone().unwrap_or_default(), at)),
+            .enumerate()
+            .filter(|(_, p)| p.fqdn.as_deref().is_some_and(|f| same_fqdn(f, wanted)))
+            .map(|(at, _)| at)
+            .collect();
+        for &at in &matching {
+            if !selected.iter().any(|(_, s)| *s == at) {
+                selected.push((document.pools[at].fqdn.clone().unwrap_or_default(), at));
+            }
+        }
+        match matching.first() {
+            Some(_) => {}
             None => {
                 let present: Vec<&str> = document
                     .pools
                     .iter()
                     .filter_map(|p| p.fqdn.as_deref())
                     .collect();
-                findings.push(Finding::new(
+                findings.push(Finding::explained(
                     Level::Critical,
                     Subject::Pool,
-                    format!(
-                        "pool {wanted} is not in the document (it holds {}): is the collector asked for it?",
-                        present.join(", ")
+                    format!("pool {wanted} is not in the document"),
+                    &format!(
+                        " (it holds {}): is the collector asked for it?",
+                        name_list(present.into_iter())
                     ),
                 ));
             }
         }
     }
     selected
+}
+
+/// A note for each pool the document holds more than once, naming its entries.
+pub(super) fn repeated_pools(document: &Document) -> Vec<String> {
+    // Keyed the way DNS compares names; one pass, since a document may hold 100,000 pools.
+    let mut entries: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut order = Vec::new();
+    for (at, pool) in document.pools.iter().enumerate() {
+        if let Some(fqdn) = pool.fqdn.as_deref() {
+            let key = fqdn_key(fqdn);
+            let seen = entries.entry(key.clone()).or_default();
+            if seen.is_empty() {
+                order.push((key, fqdn));
+            }
+            seen.push(at + 1);
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|(key, fqdn)| match entries[&key].as_slice() {
+            [first @ .., last] if !first.is_empty() => {
+                let first: Vec<String> = first.iter().map(usize::to_string).collect();
+                Some(format!(
+                    "{fqdn} appears {} times in the document (entries {} and {last}): \
+                     each entry is evaluated on its own",
+                    first.len() + 1,
+                    first.join(", ")
+                ))
+            }
+            _ => None,
+        })
+        .collect()
 }

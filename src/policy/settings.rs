@@ -6,7 +6,7 @@ use std::str::FromStr;
 use nagios_range::NagiosRange;
 
 use super::Level;
-use crate::model::Direction;
+use crate::model::{clip, is_whole_number, Direction};
 
 /// A threshold on the data's age: the Nagios range and the text it was given as.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +25,15 @@ impl Threshold {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// Where a value that alerts lies: `inside` an `@` range, `outside` any other.
+    pub fn alerting_side(&self) -> &'static str {
+        if self.text.starts_with('@') {
+            "inside"
+        } else {
+            "outside"
+        }
+    }
 }
 
 impl FromStr for Threshold {
@@ -33,7 +42,10 @@ impl FromStr for Threshold {
     fn from_str(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let bad = |why: &str| {
-            format!("'{text}' is not a Nagios range ({why}), examples: 900, 600:, @10:20, ~:3600")
+            format!(
+                "'{}' is not a Nagios range ({why}), examples: 900, 600:, @10:20, ~:3600",
+                clip(text, 40)
+            )
         };
         // The range crate accepts what Rust's float parser does ('inf', 'NaN'); a
         // monitoring range takes plain decimal numbers only.
@@ -45,6 +57,14 @@ impl FromStr for Threshold {
                 "only digits, '.', '-', ':', '~' and a leading '@' are allowed",
             ));
         }
+        // It is printed in every pool's perfdata: a range of thousands of digits would
+        // be thousands of bytes of output, and no age needs it.
+        if text.len() > LONGEST_RANGE {
+            return Err(bad(&format!(
+                "{} characters, more than the {LONGEST_RANGE} any range of seconds needs",
+                text.len()
+            )));
+        }
         let range = NagiosRange::from(text).map_err(|e| bad(&e.to_string()))?;
         Ok(Threshold {
             range,
@@ -52,6 +72,9 @@ impl FromStr for Threshold {
         })
     }
 }
+
+/// The longest `-w` / `-c` range taken: two numbers of seconds with decimals and more.
+const LONGEST_RANGE: usize = 40;
 
 /// An operator's override of one status mapping (`--map [export:|import:]STATUS=LEVEL`).
 #[derive(Debug, Clone, PartialEq)]
@@ -66,23 +89,39 @@ impl FromStr for Mapping {
 
     fn from_str(text: &str) -> Result<Self, String> {
         let bad = |why: String| {
-            format!("'{text}' is not a mapping ({why}), expected [export:|import:]STATUS=LEVEL, e.g. export:NonSteadyState=critical")
+            format!(
+                "'{}' is not a mapping ({why}), expected [export:|import:]STATUS=LEVEL, e.g. export:NonSteadyState=critical",
+                clip(text, 40)
+            )
         };
         let (lhs, level) = text.split_once('=').ok_or_else(|| bad("no '='".into()))?;
         let level = parse_level(level).map_err(&bad)?;
         let (direction, status) = match lhs.split_once(':') {
             Some((d, s)) if d.trim().eq_ignore_ascii_case("export") => (Some(Direction::Export), s),
             Some((d, s)) if d.trim().eq_ignore_ascii_case("import") => (Some(Direction::Import), s),
-            Some((d, _)) => return Err(bad(format!("'{d}' is neither export nor import"))),
+            Some((d, _)) => {
+                return Err(bad(format!(
+                    "'{}' is neither export nor import",
+                    clip(d, 40)
+                )))
+            }
             None => (None, lhs),
         };
         let status = status.trim();
+        if is_whole_number(status) {
+            return Err(format!(
+                "'{}': a number is never mapped: the statuses' numbers are not published, so \
+                 the plugin never guesses which status a number stands for, export names instead \
+                 (check_csbackup collect or Export-Clixml, see the README)",
+                clip(text, 60)
+            ));
+        }
         if status.is_empty()
             || !status
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
-            return Err(bad(format!("'{status}' is not a status name")));
+            return Err(bad(format!("'{}' is not a status name", clip(status, 40))));
         }
         Ok(Mapping {
             direction,
@@ -97,7 +136,7 @@ pub fn parse_level(text: &str) -> Result<Level, String> {
     text.trim().parse::<Level>().map_err(|_| {
         format!(
             "'{}' is not a level: use ok, warning, critical or unknown",
-            text.trim()
+            clip(text.trim(), 40)
         )
     })
 }
@@ -140,10 +179,16 @@ mod tests {
         for good in ["900", "10:", "~:10", "@10:20", "0:0", "1.5:2.5"] {
             assert!(good.parse::<Threshold>().is_ok(), "{good}");
         }
-        for bad in ["", "abc", "inf", "NaN", "20:10", "1e3"] {
+        let huge = "9".repeat(41);
+        for bad in ["", "abc", "inf", "NaN", "20:10", "1e3", huge.as_str()] {
             assert!(bad.parse::<Threshold>().is_err(), "{bad}");
         }
         let inside: Threshold = "@10:20".parse().unwrap();
         assert!(inside.alerts(15.0) && !inside.alerts(25.0));
+        assert_eq!(inside.alerting_side(), "inside");
+        assert_eq!(
+            "~:10".parse::<Threshold>().unwrap().alerting_side(),
+            "outside"
+        );
     }
 }

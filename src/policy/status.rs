@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use super::cms::CmsRole;
 use super::{Finding, Level, ModuleVerdict, Settings, StatusVerdict, Subject};
-use crate::model::{Direction, ExportStatus, ImportStatus, Module, Reported};
+use crate::model::{clip, Direction, ExportStatus, ImportStatus, Module, Reported};
 
 /// The meaning and default level of each documented `ExportStatus`: the seed's table.
 pub fn export_meaning(status: &ExportStatus) -> (&'static str, Level) {
@@ -64,8 +64,9 @@ pub(super) fn evaluate_status(
         Reported::Name(name) => name,
         Reported::Number(n) => {
             return unknown(
-                n.clone().into(),
-                "a number: Windows PowerShell 5.1 wrote the enum as a number, whose name is not published, \
+                clip(n, SHOWN).into(),
+                "a number: status numbers are not published, so a number is never read as a status name \
+                 (Windows PowerShell 5.1's ConvertTo-Json writes enums as numbers), \
                  collect with check_csbackup collect or Export-Clixml to get names"
                     .into(),
             )
@@ -84,7 +85,7 @@ pub(super) fn evaluate_status(
         }
         Reported::Truncated(text) => {
             return unknown(
-                text.clone().into(),
+                clip(text, SHOWN).into(),
                 "cut short by the console view, use Format-Table -AutoSize, Export-Clixml or ConvertTo-Json".into(),
             )
         }
@@ -105,7 +106,7 @@ pub(super) fn evaluate_status(
                 (status.as_str().into(), meaning.into(), level)
             }
             None => (
-                name.clone().into(),
+                clip(name, SHOWN).into(),
                 undocumented(direction).into(),
                 Level::Unknown,
             ),
@@ -116,7 +117,7 @@ pub(super) fn evaluate_status(
                 (status.as_str().into(), meaning.into(), level)
             }
             None => (
-                name.clone().into(),
+                clip(name, SHOWN).into(),
                 undocumented(direction).into(),
                 Level::Unknown,
             ),
@@ -138,6 +139,10 @@ pub(super) fn evaluate_status(
         },
     }
 }
+
+/// The most characters of a value the plugin cannot interpret that it repeats: enough
+/// to recognise it, short enough that a finding's headline stays a headline.
+const SHOWN: usize = 64;
 
 fn undocumented(direction: Direction) -> String {
     let known: Vec<&str> = match direction {
@@ -162,10 +167,9 @@ fn not_initialized(role: &CmsRole) -> (String, Level) {
             format!("{meaning}, though the pool hosts the active CMS"),
             warning,
         ),
-        CmsRole::Unknown(_) => (
+        CmsRole::Unknown { hint, .. } => (
             format!(
-                "{meaning}, expected only if the pool does not host the active CMS, which is unknown: \
-                 give --cms-master-pool"
+                "{meaning}, expected only if the pool does not host the active CMS, which is unknown: {hint}"
             ),
             warning,
         ),
@@ -181,13 +185,14 @@ pub(super) fn status_finding(
     direction: Direction,
     status: &StatusVerdict,
 ) -> Finding {
-    Finding::new(
+    Finding::explained(
         status.level,
         if subject == OVERALL {
             Subject::Overall
         } else {
             Subject::Status
         },
-        format!("{subject} {direction} {} ({})", status.shown, status.reason),
+        format!("{subject} {direction} {}", status.shown),
+        &format!(" ({})", status.reason),
     )
 }

@@ -5,8 +5,10 @@
 //!
 //! An output is: a first line `CSBACKUP <STATE> - <text>[ | <perfdata>]`, then long
 //! output lines; `|` appears at most once, only as the perfdata separator; no control
-//! characters but the line ends; every perfdata item is
-//! `label=value[UOM];[warn];[crit];[min];[max]` with a label free of `'` and `=`.
+//! characters but the line ends, no other line breaks (U+2028, U+2029) and no
+//! bidirectional controls; every perfdata item is
+//! `label=value[UOM];[warn];[crit];[min];[max]` with a label free of `'` and `=`, and no
+//! label appears twice.
 
 #![allow(dead_code)]
 
@@ -41,6 +43,11 @@ pub fn check_output(output: &str, max_output: Option<usize>) -> Result<(), Strin
     if let Some(c) = output.chars().find(|c| c.is_control() && *c != '\n') {
         return Err(format!("control character {:?} in the output", c));
     }
+    if let Some(c) = output.chars().find(|c| draws_or_reorders(*c)) {
+        return Err(format!(
+            "{c:?}, a line break or bidirectional control, in the output"
+        ));
+    }
     let (first, long) = output.split_once('\n').unwrap_or((output, ""));
     if long.contains('|') {
         return Err("'|' in the long output".into());
@@ -64,9 +71,26 @@ pub fn check_output(output: &str, max_output: Option<usize>) -> Result<(), Strin
     }
 }
 
-/// Checks perfdata: items separated by single spaces.
+/// A character a browser draws as a line break, or a bidirectional control that
+/// reorders the text after it.
+fn draws_or_reorders(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    ) || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// Checks perfdata: items separated by single spaces, each label once (Icinga keeps one
+/// value per label: a repeated label loses a series).
 pub fn check_perfdata(perfdata: &str) -> Result<(), String> {
-    perf_items(perfdata).map(|_| ())
+    let items = perf_items(perfdata)?;
+    let mut labels: Vec<&str> = items.iter().map(|(label, _)| *label).collect();
+    labels.sort_unstable();
+    match labels.windows(2).find(|pair| pair[0] == pair[1]) {
+        Some(pair) => Err(format!("the perfdata label {:?} appears twice", pair[0])),
+        None => Ok(()),
+    }
 }
 
 /// The perfdata's items as (label, `value[UOM];[warn];[crit];[min];[max]`), or why it
@@ -186,6 +210,9 @@ mod grammar_tests {
             "CSBACKUP OK - a\tb\n",
             "CSBACKUP OK - a",
             "CSBACKUP OK - a | 'x=1\n",
+            "CSBACKUP OK - a | x=1 'x'=2\n",
+            "CSBACKUP OK - a\u{2028}[OK] b\n",
+            "CSBACKUP OK - \u{202E}a\n",
         ] {
             assert!(check_output(bad, None).is_err(), "accepted {bad:?}");
         }
