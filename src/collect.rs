@@ -11,6 +11,7 @@
 //! can tell the data's age and where it came from.
 
 mod atomic;
+mod folder;
 mod powershell;
 
 use std::ffi::OsString;
@@ -325,11 +326,14 @@ fn run(collect: &CollectArgs) -> Result<String, String> {
     let deadline = Instant::now() + Duration::from_secs(collect.timeout);
     let answer = ask(&program, &collect.pools, deadline, MAX_STATUS_BYTES);
     let document = document(&answer, &collect.pools, &Envelope::now());
-    atomic::replace(out, &serialize(&document)).map_err(|e| {
-        format!(
+    atomic::replace(out, &serialize(&document)).map_err(|e| match e {
+        atomic::WriteError::Unsafe(reason) => {
+            format!("refusing to write {}: {reason}", out.display())
+        }
+        atomic::WriteError::Io(e) => format!(
             "cannot write {}: {e}; check that the folder exists and that the task's account may write there",
             out.display()
-        )
+        ),
     })?;
     match answer {
         Answer::Pools(pools) => {

@@ -4,6 +4,7 @@
 #![cfg(unix)]
 
 use std::io::Read;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -46,6 +47,8 @@ fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("collect-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch folder");
+    // Whatever the umask: the collector refuses a folder others may write.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     dir
 }
 
@@ -339,6 +342,87 @@ fn an_unwritable_out_path_fails_with_one_line() {
     assert_eq!(ran.code(), Some(1));
     assert_one_line(&ran.stderr);
     assert!(ran.stderr.contains("cannot write"), "{}", ran.stderr);
+}
+
+/// Whether the tests run as root, who alone may give a file to another account.
+fn is_root(dir: &Path) -> bool {
+    let probe = dir.join("probe");
+    std::fs::write(&probe, "").expect("probe written");
+    let uid = std::fs::metadata(&probe).expect("probe").uid();
+    std::fs::remove_file(&probe).expect("probe removed");
+    uid == 0
+}
+
+#[test]
+fn refuses_a_folder_or_a_status_file_another_account_owns() {
+    let dir = scratch("foreign");
+    if !is_root(&dir) {
+        eprintln!("skipped: giving a file to another account takes root");
+        return;
+    }
+    let nobody = Some(65534);
+    let (out, _) = healthy_file(&dir);
+    // A status file someone else put there, before a run or between two.
+    std::fs::write(&out, "{\"PoolFqdn\":\"forged\"}").unwrap();
+    std::os::unix::fs::chown(&out, nobody, None).unwrap();
+    let ran = run(&mut collector(&dir, "answer", &[POOL1], &out));
+    assert_eq!(ran.code(), Some(1), "{}", ran.stderr);
+    assert_one_line(&ran.stderr);
+    let said = &ran.stderr;
+    assert!(
+        said.contains(&format!("refusing to write {}", out.display())),
+        "{said}"
+    );
+    assert!(
+        said.contains("belongs to another account (user id 65534"),
+        "{said}"
+    );
+    assert!(said.contains("remove it"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "{\"PoolFqdn\":\"forged\"}"
+    );
+
+    std::fs::remove_file(&out).unwrap();
+    std::os::unix::fs::chown(&dir, nobody, None).unwrap();
+    let ran = run(&mut collector(&dir, "answer", &[POOL1], &out));
+    assert_eq!(ran.code(), Some(1), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains(&format!("the folder {}", dir.display())),
+        "{}",
+        ran.stderr
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn refuses_a_folder_others_may_write_or_that_is_a_link() {
+    let dir = scratch("open-folder");
+    let open = dir.join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let ran = run(&mut collector(
+        &dir,
+        "answer",
+        &[POOL1],
+        &open.join("status.json"),
+    ));
+    assert_eq!(ran.code(), Some(1), "{}", ran.stderr);
+    assert_one_line(&ran.stderr);
+    assert!(ran.stderr.contains("mode 0777"), "{}", ran.stderr);
+    let link = dir.join("link");
+    std::os::unix::fs::symlink(&open, &link).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ran = run(&mut collector(
+        &dir,
+        "answer",
+        &[POOL1],
+        &link.join("status.json"),
+    ));
+    assert_eq!(ran.code(), Some(1), "{}", ran.stderr);
+    assert!(ran.stderr.contains("is a symbolic link"), "{}", ran.stderr);
+    assert_eq!(std::fs::read_dir(&open).unwrap().count(), 0);
 }
 
 #[test]
