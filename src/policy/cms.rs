@@ -1,15 +1,22 @@
 //! Whether a pool hosts the active Central Management Store: `NotInitialized` is
 //! expected only where it does not.
+//!
+//! The document's `ActiveMasterFqdn` names the pool; `ActiveMasterServerFqdn`, the server
+//! the CMS status named when it was a server rather than its pool, is never compared with
+//! a pool's name: a server never matches, and the real master would pass as not hosting
+//! the CMS.
+
+use std::borrow::Cow;
 
 use super::Settings;
-use crate::model::{same_fqdn, Pool};
+use crate::model::{clip, same_fqdn, Pool};
 
 /// Whether a pool hosts the active Central Management Store, and how we know.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum CmsRole {
     Master(&'static str),
     NotMaster(&'static str),
-    Unknown(&'static str),
+    Unknown(Cow<'static, str>),
 }
 
 pub(super) fn cms_role(
@@ -26,19 +33,34 @@ pub(super) fn cms_role(
         (None, Some(m)) if !m.is_empty() => (m, "the document's ActiveMasterFqdn"),
         _ => match document_master {
             Some(m) => (m, "the document's ActiveMasterFqdn"),
-            None => {
-                return CmsRole::Unknown(
-                    "neither --cms-master-pool nor the document's ActiveMasterFqdn names it",
-                )
-            }
+            None => return CmsRole::Unknown(unknown_master(pool)),
         },
     };
     if pool.fqdn.is_none() && name.starts_with("unnamed pool") {
-        return CmsRole::Unknown("the document names no pool: give --pool");
+        return CmsRole::Unknown("the document names no pool: give --pool".into());
     }
     if same_fqdn(name, master) {
         CmsRole::Master(source)
     } else {
         CmsRole::NotMaster(source)
     }
+}
+
+/// Why nothing names the pool hosting the active CMS.
+fn unknown_master(pool: &Pool) -> Cow<'static, str> {
+    if let Some(error) = &pool.active_master_error {
+        return format!(
+            "the collector could not tell which pool it is ({}): give --cms-master-pool",
+            clip(error, 300)
+        )
+        .into();
+    }
+    if let Some(server) = &pool.active_master_server_fqdn {
+        return format!(
+            "the document names only the server hosting it ({server}), not its pool: give \
+             --cms-master-pool"
+        )
+        .into();
+    }
+    "neither --cms-master-pool nor the document's ActiveMasterFqdn names it".into()
 }

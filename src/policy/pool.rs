@@ -20,6 +20,9 @@ pub(super) fn evaluate_pool(
 ) -> PoolVerdict {
     let mut findings = Vec::new();
     let mut notes = vec![role_note(role)];
+    if let Some(server) = &pool.active_master_server_fqdn {
+        notes.push(format!("the active CMS master is the server {server}"));
+    }
     if let Some(computer) = &pool.computer_name {
         let version = pool
             .collector_version
@@ -28,6 +31,7 @@ pub(super) fn evaluate_pool(
         notes.push(format!("collected on {computer} by collector {version}"));
     }
     findings.extend(collection_finding(&pool, settings));
+    findings.extend(pool.warnings.iter().map(|warning| warned(warning)));
     let failed = pool.error.is_some();
     let modules = evaluate_modules(pool.modules, failed, role, settings, &mut findings);
     for (direction, reported) in [
@@ -82,6 +86,16 @@ fn collection_finding(pool: &Pool, settings: &Settings) -> Option<Finding> {
         Subject::Pool,
         format!("collection failed{on}: {error}"),
     ))
+}
+
+/// What PowerShell warned while collecting: shown at `-v`, an OK finding because a
+/// warning is not a failure (the collection itself succeeded, or `Error` says otherwise).
+fn warned(warning: &str) -> Finding {
+    Finding::new(
+        Level::Ok,
+        Subject::Pool,
+        format!("PowerShell warned while collecting: {warning}"),
+    )
 }
 
 /// Every module the operator did not leave out, evaluated; the findings about the list
