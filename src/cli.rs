@@ -151,11 +151,16 @@ pub enum Command {
 }
 
 const COLLECT_HELP: &str = "\
-Exit codes: 0 written; 1 collection failed (the file then carries the Error, which the check
-reports) or the file could not be written; 2 usage error. Messages go to standard error, one line.
+One PowerShell run (one load of the Skype for Business module) collects every --pool.
+Messages go to standard error, one line.
 
-Example (a scheduled task every 2 minutes, see packaging/windows/Register-CsBackupCollector.ps1):
-  check_csbackup collect --pool pool01.contoso.com --out C:\\ProgramData\\check_csbackup\\pool01.contoso.com.json";
+Exit codes: 0 written; 1 collecting a pool failed (its file then carries the Error, which the
+check reports), or a file could not be written or was refused (a folder that is a link, or
+that another account owns or may write); 2 usage error.
+
+Example (one scheduled task every 5 minutes, see packaging/windows/Register-CsBackupCollector.ps1):
+  check_csbackup collect --pool pool01.contoso.com --pool pool02.contoso.com --out-dir C:\\ProgramData\\check_csbackup
+writes C:\\ProgramData\\check_csbackup\\pool01.contoso.com.json and ...\\pool02.contoso.com.json.";
 
 /// `check_csbackup collect`: where to collect from and where to write.
 #[derive(Debug, Args)]
@@ -164,14 +169,23 @@ pub struct CollectArgs {
     #[arg(short = 'p', long = "pool", value_name = "FQDN", value_parser = parse_fqdn, required_unless_present = "print_script")]
     pub pools: Vec<String>,
 
-    /// The status file to write (replaced atomically)
+    /// One status file for every pool (replaced atomically)
     #[arg(
         short = 'o',
         long,
         value_name = "PATH",
-        required_unless_present = "print_script"
+        required_unless_present_any = ["print_script", "out_dir"],
+        conflicts_with = "out_dir"
     )]
     pub out: Option<PathBuf>,
+
+    /// A folder for one status file per pool, <FQDN>.json, each replaced atomically (what the shipped Icinga 2 and NSClient++ snippets read)
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present_any = ["print_script", "out"]
+    )]
+    pub out_dir: Option<PathBuf>,
 
     /// PowerShell to run [default: Windows PowerShell (powershell.exe) on Windows, pwsh elsewhere]
     #[arg(long, value_name = "EXE")]

@@ -261,9 +261,15 @@ mod tests {
     #[test]
     fn the_script_reads_pools_as_data() {
         assert!(SCRIPT.contains("$env:CSBACKUP_POOLS"));
-        assert!(SCRIPT.contains("Get-CsBackupServiceStatus -PoolFqdn $pool"));
+        assert!(SCRIPT.contains("Get-CsBackupServiceStatus -PoolFqdn $Pool"));
         assert!(SCRIPT.contains("Import-Module SkypeForBusiness"));
         assert!(SCRIPT.contains("Import-Module Lync"));
         assert!(SCRIPT.contains("ActiveMasterFqdn"));
+        // The frame the collector looks for, and the answer's version.
+        assert!(SCRIPT.contains(&format!("`n{}`n", super::super::frame::BEGIN)));
+        assert!(SCRIPT.contains(&format!("`n{}`n", super::super::frame::END)));
+        use crate::input::answer::{VERSION, VERSION_KEY};
+        assert!(SCRIPT.contains(&format!("{VERSION_KEY} = $AnswerVersion")));
+        assert!(SCRIPT.contains(&format!("$AnswerVersion = {VERSION}\n")));
     }
 }
