@@ -18,6 +18,7 @@ mod atomic;
 mod folder;
 mod frame;
 mod powershell;
+mod transport;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

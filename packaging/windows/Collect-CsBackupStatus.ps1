@@ -31,9 +31,32 @@
     check_csbackup sets aside anything that still lands outside the two marker lines.
     If neither module loads: a message on standard error, exit 1.
 
+    Stand-alone, with -OutDirectory: for a server check_csbackup.exe does not run on
+    (Windows Server 2012 R2; the exe needs Windows 10 / Server 2016 or later). The script
+    then writes the answer of each pool to <OutDirectory>\<pool>.json, with CollectedAt,
+    ComputerName and CollectorVersion, replacing each file in one step (a new temporary
+    file beside it, then File.Replace), and a check_csbackup elsewhere reads that file
+    like any status document and makes the same decisions. If the module does not load,
+    each file carries that Error. Exit 0 when every pool was collected, 1 when one was
+    not (its file says why), 2 on bad arguments.
+
+.PARAMETER Pool
+    Stand-alone: the pools to collect, e.g. -Pool pool01.contoso.com,pool02.contoso.com
+
+.PARAMETER OutDirectory
+    Stand-alone: the folder for the status files. It must exist and must not be a
+    junction or symbolic link; Register-CsBackupCollector.ps1 -ScriptOnly sets it up.
+
 .EXAMPLE
     $env:CSBACKUP_POOLS = "sfbpool.contoso.com"; .\Collect-CsBackupStatus.ps1
+
+.EXAMPLE
+    .\Collect-CsBackupStatus.ps1 -Pool pool01.contoso.com,pool02.contoso.com -OutDirectory C:\ProgramData\check_csbackup
 #>
+param(
+    [string[]] $Pool,
+    [string] $OutDirectory
+)
 
 $ErrorActionPreference = 'Stop'
 # Kept off standard output: warnings are captured where each cmdlet runs (see
@@ -52,6 +75,8 @@ trap {
 }
 
 $AnswerVersion = 1
+# The release this script belongs to; a stand-alone run writes it as CollectorVersion.
+$CollectorVersion = '0.1.0'
 $MaxDepth = 6
 $MaxItems = 100
 $MaxProperties = 50
@@ -219,9 +244,106 @@ function Get-CsBackupAnswer {
     return $answer
 }
 
+# Stand-alone: writes $Bytes to $Path so that a reader sees the old whole file or the
+# new whole file. The temporary file is created new (CreateNew: an existing file or link
+# of that name is never opened) under a random name in the same folder, flushed to disk,
+# then put in place in one step; a reader holding the old file open delays that briefly.
+function Write-FileAtomically {
+    param([string] $Path, [byte[]] $Bytes)
+    $folder = Split-Path -Parent $Path
+    $random = [System.IO.Path]::GetRandomFileName().Replace('.', '')
+    $temporary = Join-Path $folder ('.' + (Split-Path -Leaf $Path) + ".$random.tmp")
+    $stream = [System.IO.File]::Open($temporary, [System.IO.FileMode]::CreateNew,
+        [System.IO.FileAccess]::Write, [System.IO.FileShare]::None)
+    try {
+        $stream.Write($Bytes, 0, $Bytes.Length)
+        $stream.Flush($true)
+    } finally {
+        $stream.Dispose()
+    }
+    for ($try = 1; ; $try++) {
+        try {
+            if ([System.IO.File]::Exists($Path)) { [System.IO.File]::Replace($temporary, $Path, $null) }
+            else { [System.IO.File]::Move($temporary, $Path) }
+            return
+        } catch [System.IO.IOException] {
+            if ($try -ge 20) {
+                Remove-Item -LiteralPath $temporary -Force -ErrorAction SilentlyContinue
+                throw
+            }
+            Start-Sleep -Milliseconds 50
+        } catch {
+            Remove-Item -LiteralPath $temporary -Force -ErrorAction SilentlyContinue
+            throw
+        }
+    }
+}
+
+# Stand-alone: removes temporary files a killed run left beside $Name, once they are
+# too old to belong to a run still going.
+function Remove-StaleTemporary {
+    param([string] $Folder, [string] $Name)
+    $before = (Get-Date).AddMinutes(-15)
+    Get-ChildItem -LiteralPath $Folder -Filter ".$Name.*.tmp" -Force -File -ErrorAction SilentlyContinue |
+        Where-Object { $_.LastWriteTime -lt $before } |
+        Remove-Item -Force -ErrorAction SilentlyContinue
+}
+
+# Stand-alone: the answer when the module does not load: each pool carries the reason.
+function Get-FailedAnswer {
+    param([string[]] $Pools, [string] $Reason)
+    return [ordered]@{
+        CsBackupAnswer = $AnswerVersion
+        Warnings = @()
+        Cms = [ordered]@{ Error = $Reason }
+        Pools = @(foreach ($p in $Pools) { [ordered]@{ Pool = $p; Error = "Collect-CsBackupStatus: $Reason" } })
+    }
+}
+
+# Stand-alone: one status file per pool in $Folder; exit 1 if a pool was not collected.
+function Invoke-StandAlone {
+    param([string[]] $Pools, [string] $Folder)
+    $item = Get-Item -LiteralPath $Folder -Force
+    if (-not $item.PSIsContainer) { throw "-OutDirectory $Folder is not a folder" }
+    if ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+        throw "refusing to write into $Folder, a reparse point (a junction or symbolic link): the status files would land wherever it points; give the real folder, or remove it and run Register-CsBackupCollector.ps1 -ScriptOnly again"
+    }
+    try { $answer = Get-CsBackupAnswer $Pools }
+    catch { $answer = Get-FailedAnswer $Pools $_.Exception.Message }
+    $answer['CollectedAt'] = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ')
+    $answer['ComputerName'] = $env:COMPUTERNAME
+    $answer['CollectorVersion'] = "$CollectorVersion (Collect-CsBackupStatus.ps1)"
+    $failed = 0
+    foreach ($entry in $answer['Pools']) {
+        $one = [ordered]@{}
+        foreach ($key in $answer.Keys) { $one[$key] = $answer[$key] }
+        $one['Pools'] = @($entry)
+        $json = ConvertTo-Json -InputObject $one -Depth 30 -Compress
+        $name = $entry['Pool'].TrimEnd('.') + '.json'
+        Write-FileAtomically (Join-Path $Folder $name) ((New-Object System.Text.UTF8Encoding $false).GetBytes($json + "`n"))
+        Remove-StaleTemporary $Folder $name
+        if ($entry.Contains('Error')) { $failed++ }
+    }
+    if ($failed -gt 0) {
+        [Console]::Error.WriteLine("Collect-CsBackupStatus: collecting $failed pool(s) failed: their files carry the Error, which the check reports")
+        exit 1
+    }
+    exit 0
+}
+
+if ($OutDirectory) {
+    $pools = @($Pool | ForEach-Object { $_ -split ',' } | ForEach-Object { $_.Trim() } | Where-Object { $_ })
+    $bad = @($pools | Where-Object { $_ -notmatch '\A[A-Za-z0-9][A-Za-z0-9.-]{0,252}\z' })
+    if ($pools.Count -eq 0 -or $bad.Count -gt 0) {
+        [Console]::Error.WriteLine("Collect-CsBackupStatus: -Pool needs pool FQDNs (letters, digits, '-' and '.'), e.g. -Pool sfbpool.contoso.com; got '$($bad -join "', '")'")
+        exit 2
+    }
+    Invoke-StandAlone $pools $OutDirectory
+}
+
 $pools = @("$env:CSBACKUP_POOLS" -split '[\r\n,]+' | ForEach-Object { $_.Trim() } | Where-Object { $_ })
 if ($pools.Count -eq 0) {
-    [Console]::Error.WriteLine('Collect-CsBackupStatus: CSBACKUP_POOLS names no pool (one FQDN per line)')
+    [Console]::Error.WriteLine('Collect-CsBackupStatus: CSBACKUP_POOLS names no pool (one FQDN per line), or run it stand-alone with -Pool and -OutDirectory')
     exit 2
 }
 

@@ -9,11 +9,14 @@ mod tree;
 
 pub(super) use tree::{Node, Object};
 
-use super::scalar;
+use super::{answer, scalar};
 use crate::model::{clip, CollectedAt, DamagedModule, Module, Modules, Pool, Reported};
 
 /// Reads a JSON status document into its pools.
 pub fn read(source: &str) -> Result<Vec<Pool>, String> {
+    if answer::is_answer(source) {
+        return read_answer(source);
+    }
     let value = tree::parse(source).map_err(|e| {
         let hint = if e.is_eof() {
             "the document ends too early: was it cut short while being written?"
@@ -39,6 +42,26 @@ pub fn read(source: &str) -> Result<Vec<Pool>, String> {
             describe(&other)
         )),
     }
+}
+
+/// The collector script's own file (written stand-alone, where the binary does not run):
+/// decided as `check_csbackup collect` decides, then read as its pool objects.
+fn read_answer(source: &str) -> Result<Vec<Pool>, String> {
+    let value: serde_json::Value = serde_json::from_str(source.trim_start_matches('\u{feff}'))
+        .map_err(|e| format!("a collector answer that is not valid JSON ({e})"))?;
+    let objects = answer::Answer::parse(value)?.pool_objects();
+    if objects.is_empty() {
+        return Err("a collector answer that holds no pool".into());
+    }
+    Ok(objects
+        .into_iter()
+        .filter_map(
+            |object| match Node::from(serde_json::Value::Object(object)) {
+                Node::Object(map) => Some(read_pool(map)),
+                _ => None,
+            },
+        )
+        .collect())
 }
 
 fn read_list(items: Vec<Node>) -> Result<Vec<Pool>, String> {

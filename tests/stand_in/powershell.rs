@@ -3,8 +3,9 @@
 //!
 //! It insists on being called the way the collector must call PowerShell: exactly
 //! `-NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand <base64>`,
-//! the base64 decoding to UTF-16LE text that is the collector script (compared with the
-//! file `CSBACKUP_STAND_IN_SCRIPT` names, when set), with no pool name anywhere in the
+//! the base64 decoding to UTF-16LE text that is the collector script as it travels
+//! (compared with the file `CSBACKUP_STAND_IN_SCRIPT` names, when set, without its
+//! comments: src/collect/transport.rs, included here), with no pool name anywhere in the
 //! script's text and the pools in `CSBACKUP_POOLS`. Otherwise it exits 64.
 //!
 //! It answers as Collect-CsBackupStatus.ps1 does: the answer's JSON between the lines
@@ -41,6 +42,9 @@
 
 use std::io::Write;
 use std::time::Duration;
+
+#[path = "../../src/collect/transport.rs"]
+mod transport;
 
 const USUAL: [(&str, &str); 2] = [
     ("UserServices.PresenceFocus", "SteadyState"),
@@ -296,7 +300,7 @@ fn check_call(args: &[String], pools: &[String]) -> Result<(), String> {
     let script = decode_command(&args[expected.len()])?;
     if let Ok(path) = std::env::var("CSBACKUP_STAND_IN_SCRIPT") {
         let wanted = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-        if script != wanted {
+        if script != transport::compact(&wanted) {
             return Err(format!("the encoded script is not {path}"));
         }
     } else if !script.contains("Get-CsBackupServiceStatus") {
