@@ -170,21 +170,11 @@ pub struct CollectArgs {
     pub pools: Vec<String>,
 
     /// One status file for every pool (replaced atomically)
-    #[arg(
-        short = 'o',
-        long,
-        value_name = "PATH",
-        required_unless_present_any = ["print_script", "out_dir"],
-        conflicts_with = "out_dir"
-    )]
+    #[arg(short = 'o', long, value_name = "PATH", conflicts_with = "out_dir")]
     pub out: Option<PathBuf>,
 
     /// A folder for one status file per pool, <FQDN>.json, each replaced atomically (what the shipped Icinga 2 and NSClient++ snippets read)
-    #[arg(
-        long,
-        value_name = "DIR",
-        required_unless_present_any = ["print_script", "out"]
-    )]
+    #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
 
     /// PowerShell to run [default: Windows PowerShell (powershell.exe) on Windows, pwsh elsewhere]
@@ -276,7 +266,18 @@ pub fn parse_collect(args: &[OsString]) -> Result<CollectArgs, (i32, String)> {
         Ok(Cli {
             command: Some(Command::Collect(collect)),
             ..
-        }) => Ok(collect),
+        }) if collect.print_script || collect.out.is_some() || collect.out_dir.is_some() => {
+            Ok(collect)
+        }
+        Ok(Cli {
+            command: Some(Command::Collect(_)),
+            ..
+        }) => Err((
+            2,
+            "usage: say where to write: --out <PATH> (one file for every pool) or --out-dir <DIR> \
+             (one <FQDN>.json per pool); see check_csbackup collect --help"
+                .into(),
+        )),
         Ok(_) => Err((
             2,
             "usage: expected the collect command; see check_csbackup collect --help".into(),

@@ -349,7 +349,15 @@ fn check_place(path: &Path) -> Result<(), String> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    folder::check(folder, path).map_err(|reason| refusal(path, &reason))
+    folder::check(folder, path).map_err(|reason| refusal(path, &reason))?;
+    if !folder.is_dir() {
+        return Err(format!(
+            "cannot write {}: the folder {} does not exist; create it (Register-CsBackupCollector.ps1 does) or write elsewhere",
+            path.display(),
+            folder.display()
+        ));
+    }
+    Ok(())
 }
 
 fn refusal(path: &Path, reason: &str) -> String {
@@ -372,11 +380,8 @@ fn run(collect: &CollectArgs) -> Result<String, String> {
     let target = match (&collect.out, &collect.out_dir) {
         (Some(path), _) => Target::Document(path),
         (None, Some(dir)) => Target::Folder(dir),
-        (None, None) => {
-            return Err(
-                "usage: --out or --out-dir is required; see check_csbackup collect --help".into(),
-            )
-        }
+        // `cli::parse_collect` refuses this already.
+        (None, None) => return Err("usage: give --out or --out-dir".into()),
     };
     let pools = distinct(&collect.pools);
     let paths = target.paths(&pools);

@@ -369,6 +369,11 @@ fn an_unwritable_out_path_fails_with_one_line() {
     assert_eq!(ran.code(), Some(1));
     assert_one_line(&ran.stderr);
     assert!(ran.stderr.contains("cannot write"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("does not exist"), "{}", ran.stderr);
+    assert!(
+        stand_in_pids(&dir).is_empty(),
+        "refused before PowerShell runs"
+    );
 }
 
 /// Whether the tests run as root, who alone may give a file to another account.
