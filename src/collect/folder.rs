@@ -103,6 +103,21 @@ fn owned_safely(_: &Metadata, _: &str, _: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A fresh folder for one unit test, writable by its owner alone (whatever the umask),
+/// as the collector wants its folder.
+#[cfg(test)]
+pub(super) fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("csbackup-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("a scratch folder");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod 755");
+    }
+    dir
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
@@ -110,12 +125,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn folder(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("csbackup-folder-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
-        dir
+        scratch(&format!("folder-{name}"))
     }
 
     #[test]
