@@ -1,6 +1,9 @@
 //! Black-box tests of `check_csbackup collect` and `--live`, with a stand-in PowerShell
 //! (tests/stand_in/powershell.rs, built here with rustc) that answers like the collector
-//! script, fails, hangs, prints garbage or a partial line, or answers slowly.
+//! script — with warnings printed before the answer, several result objects, an empty or
+//! a missing CMS master, a server as the CMS master, cmdlet objects as values, a slow
+//! module load — or fails, hangs, prints garbage or a partial line, or answers slowly;
+//! and the file system around the status files: links, other accounts' folders and files.
 #![cfg(unix)]
 
 use std::io::Read;
