@@ -79,8 +79,9 @@
     -c 3600 seconds) then allow two missed runs before a WARNING.
 
 .PARAMETER TimeoutSeconds
-    How long one run may take (collect --timeout). Default: 240, or less to stay below
-    the interval.
+    How long one run may take (collect --timeout; with -ScriptOnly, the task's time
+    limit, 60 seconds later, ends a run). Default: 240, or less to stay below the
+    interval.
 
 .PARAMETER Unregister
     Remove the task(s) in -TaskPath and the service and reader accounts' rules on the
@@ -147,6 +148,18 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2.0
+
+# Paths as PowerShell resolves them (relative to the current location, which .NET's
+# own current directory need not be), whether or not they exist yet.
+function Get-FullPath {
+    param([string] $Path)
+    return $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path)
+}
+$OutDirectory = Get-FullPath $OutDirectory
+if ($PSCmdlet.ParameterSetName -eq 'Register') {
+    $ExePath = Get-FullPath $ExePath
+    $ScriptPath = Get-FullPath $ScriptPath
+}
 
 # ---- Who is who: well-known SIDs ------------------------------------------------------
 # Built-in accounts by SID: 'NT AUTHORITY\NETWORK SERVICE' or 'BUILTIN\Administrators'
@@ -261,7 +274,7 @@ function New-DataFolderSecurity {
 }
 
 # Creates the data folder with $Security from the start, or gives an existing one
-# $Security; the files in it then keep only what they inherit from it.
+# $Security (its files and subfolders inherit the new rules at once).
 function Set-DataFolderSecurity {
     param([string] $Path, [System.Security.AccessControl.DirectorySecurity] $Security)
     if (-not (Test-Path -LiteralPath $Path)) {
@@ -269,7 +282,17 @@ function Set-DataFolderSecurity {
         [void] [System.IO.Directory]::CreateDirectory($Path, $Security)
         return
     }
+    if ((Get-Item -LiteralPath $Path -Force).Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+        throw "$Path is a junction or symbolic link (a reparse point): its permissions are not changed through it. Remove the link (what it points to stays), then run this script again"
+    }
     Set-Acl -LiteralPath $Path -AclObject $Security
+}
+
+# Leaves the files and subfolders of the data folder only the rules they inherit from
+# it: a rule set on one file (by hand, or by whoever made it) goes. Call it only after
+# Assert-TrustedFolder, which refuses links, so that nothing outside is touched.
+function Reset-ChildSecurity {
+    param([string] $Path)
     foreach ($item in Get-ChildItem -LiteralPath $Path -Force -Recurse) {
         $own = $item.GetAccessControl('Access')
         $own.SetAccessRuleProtection($false, $false)
@@ -287,11 +310,11 @@ function Test-ExeSupported {
     return [Environment]::OSVersion.Version -ge [Version] '10.0'
 }
 
-# A folder path as one command-line argument: quoted, and without a trailing backslash,
+# A full path as one command-line argument: quoted, and without a trailing backslash,
 # which would escape the closing quote.
 function Format-PathArgument {
     param([string] $Path)
-    $full = [System.IO.Path]::GetFullPath($Path).TrimEnd('\')
+    $full = $Path.TrimEnd('\')
     if ($full.EndsWith(':')) { $full += '\.' }
     return '"' + $full + '"'
 }
@@ -303,9 +326,9 @@ function Get-CollectorAction {
         $arguments = '-NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -File ' +
             (Format-PathArgument $ScriptPath) + ' -Pool ' + ($Pool -join ',') +
             ' -OutDirectory ' + (Format-PathArgument $OutDirectory)
-        $folder = Split-Path -Parent ([System.IO.Path]::GetFullPath($ScriptPath))
+        $folder = Split-Path -Parent $ScriptPath
     } else {
-        $program = [System.IO.Path]::GetFullPath($ExePath)
+        $program = $ExePath
         $pools = ($Pool | ForEach-Object { "--pool $_" }) -join ' '
         $arguments = "collect $pools --out-dir $(Format-PathArgument $OutDirectory) --timeout $TimeoutSeconds"
         $folder = Split-Path -Parent $program
@@ -430,10 +453,12 @@ $readerSid = Resolve-AccountSid $ReaderAccount 'reader account'
 $me = [System.Security.Principal.WindowsIdentity]::GetCurrent().User
 
 if ($PSCmdlet.ShouldProcess($OutDirectory, "Secure the data folder: owner Administrators; only SYSTEM and Administrators (full control), $ServiceAccount (modify), $(Get-AccountName $readerSid) (read)")) {
-    if (Test-Path -LiteralPath $OutDirectory) {
+    $existed = Test-Path -LiteralPath $OutDirectory
+    if ($existed) {
         Assert-TrustedFolder $OutDirectory @($AdministratorsSid, $SystemSid, $me, $collectorSid)
     }
     Set-DataFolderSecurity $OutDirectory (New-DataFolderSecurity -Modify @($collectorSid) -Read @($readerSid))
+    if ($existed) { Reset-ChildSecurity $OutDirectory }
 }
 
 $action = Get-CollectorAction
