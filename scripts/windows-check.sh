@@ -3,7 +3,8 @@
 # under Wine: on the example documents (by C:\ and Z:\ paths and on standard input) its
 # exit code and output must equal the Linux build's; and `collect` and `--live` must
 # work with a Windows stand-in PowerShell (tests/stand_in/powershell.rs built for
-# Windows): answering, failing, hanging, an injection attempt refused.
+# Windows): answering, one file per pool, warnings before the answer, a server as the
+# CMS master, failing, hanging, an injection attempt refused.
 #
 # Usage: scripts/windows-check.sh        (installs what it lacks when run as root)
 # Wine runs in a private prefix under a temporary folder, removed at the end.
@@ -161,6 +162,24 @@ lin=$("$linux" -f "$share/pools.json")
     fail "Linux reads the Windows status file differently" "$lin"$'\n'"$said"
 grep -q '"ComputerName"' "$share/pools.json" && grep -q '"CollectedAt"' "$share/pools.json" && pass ||
     fail "the status file lacks ComputerName or CollectedAt" "$(cat "$share/pools.json")"
+
+mkdir -p "$share/data"
+said=$(CSBACKUP_STAND_IN=warnings "$wine" "$exe" collect --pool pool01.contoso.com \
+    --pool pool02.contoso.com --out-dir 'C:\csbackup\data' --powershell "$ps" 2>&1)
+expect "collect --out-dir with warnings before the answer" 0 $? "PowerShell warned" "$said"
+said=$("$wine" "$exe" -f 'C:\csbackup\data\pool02.contoso.com.json' -v 2>/dev/null)
+expect "the check shows the warnings at -v" 0 $? "PowerShell warned while collecting: WARNING:" "$said"
+[[ -f $share/data/pool01.contoso.com.json && ! -e $share/data/pool01.contoso.com.json.tmp ]] && pass ||
+    fail "collect --out-dir did not write pool01.contoso.com.json" "$(ls -la "$share/data")"
+
+# Not checked here: refusing a junction as the data folder. Wine shows a Unix symlink as
+# a plain folder, and its mklink makes neither junctions nor symbolic links.
+
+said=$(CSBACKUP_STAND_IN=server-master "$wine" "$exe" collect --pool pool01.contoso.com \
+    --pool pool02.contoso.com --out "$out" --powershell "$ps" 2>&1)
+expect "collect resolves a server named as the CMS master" 0 $? "wrote 2 pool(s)" "$said"
+said=$("$wine" "$exe" -f "$out" 2>/dev/null)
+expect "the check takes the server's pool as the CMS master" 1 $? "though the pool hosts the active CMS" "$said"
 
 said=$(CSBACKUP_STAND_IN=fail "$wine" "$exe" collect --pool pool01.contoso.com \
     --out "$out" --powershell "$ps" 2>&1)

@@ -155,11 +155,16 @@ pub enum Command {
 }
 
 const COLLECT_HELP: &str = "\
-Exit codes: 0 written; 1 collection failed (the file then carries the Error, which the check
-reports) or the file could not be written; 2 usage error. Messages go to standard error, one line.
+One PowerShell run (one load of the Skype for Business module) collects every --pool.
+Messages go to standard error, one line.
 
-Example (a scheduled task every 2 minutes, see packaging/windows/Register-CsBackupCollector.ps1):
-  check_csbackup collect --pool pool01.contoso.com --out C:\\ProgramData\\check_csbackup\\pool01.contoso.com.json";
+Exit codes: 0 written; 1 collecting a pool failed (its file then carries the Error, which the
+check reports), or a file could not be written or was refused (a folder that is a link, or
+that another account owns or may write); 2 usage error.
+
+Example (one scheduled task every 5 minutes, see packaging/windows/Register-CsBackupCollector.ps1):
+  check_csbackup collect --pool pool01.contoso.com --pool pool02.contoso.com --out-dir C:\\ProgramData\\check_csbackup
+writes C:\\ProgramData\\check_csbackup\\pool01.contoso.com.json and ...\\pool02.contoso.com.json.";
 
 /// `check_csbackup collect`: where to collect from and where to write.
 #[derive(Debug, Args)]
@@ -168,14 +173,13 @@ pub struct CollectArgs {
     #[arg(short = 'p', long = "pool", value_name = "FQDN", value_parser = parse_fqdn, required_unless_present = "print_script")]
     pub pools: Vec<String>,
 
-    /// The status file to write (replaced atomically)
-    #[arg(
-        short = 'o',
-        long,
-        value_name = "PATH",
-        required_unless_present = "print_script"
-    )]
+    /// One status file for every pool (replaced atomically)
+    #[arg(short = 'o', long, value_name = "PATH", conflicts_with = "out_dir")]
     pub out: Option<PathBuf>,
+
+    /// A folder for one status file per pool, <FQDN>.json, each replaced atomically (what the shipped Icinga 2 and NSClient++ snippets read)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 
     /// PowerShell to run [default: Windows PowerShell (powershell.exe) on Windows, pwsh elsewhere]
     #[arg(long, value_name = "EXE")]
@@ -342,7 +346,18 @@ pub fn parse_collect(args: &[OsString]) -> Result<CollectArgs, (i32, String)> {
         Ok(Cli {
             command: Some(Command::Collect(collect)),
             ..
-        }) => Ok(collect),
+        }) if collect.print_script || collect.out.is_some() || collect.out_dir.is_some() => {
+            Ok(collect)
+        }
+        Ok(Cli {
+            command: Some(Command::Collect(_)),
+            ..
+        }) => Err((
+            2,
+            "usage: say where to write: --out <PATH> (one file for every pool) or --out-dir <DIR> \
+             (one <FQDN>.json per pool); see check_csbackup collect --help"
+                .into(),
+        )),
         Ok(_) => Err((
             2,
             "usage: expected the collect command; see check_csbackup collect --help".into(),

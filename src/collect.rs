@@ -1,29 +1,35 @@
 //! The Windows collector: `check_csbackup collect` runs the Skype for Business cmdlets in
-//! PowerShell and writes the status file the check reads; `--live` does the same into
+//! PowerShell and writes the status files the check reads; `--live` does the same into
 //! memory for a check that cannot wait for a scheduled task.
 //!
 //! Loading the Skype for Business module takes seconds to tens of seconds, so the usual
-//! setup is a scheduled task that refreshes the file and a check that only reads it.
-//! Whatever goes wrong (PowerShell missing, failing, hanging, printing something that is
-//! not a status document) still ends in a status document: one carrying `Error`, which
-//! the check reports, rather than a stale file that looks healthy until it is old. Every
-//! pool object gets `CollectedAt`, `ComputerName` and `CollectorVersion`, so the check
-//! can tell the data's age and where it came from.
+//! setup is one scheduled task that refreshes the files and checks that only read them.
+//! One run asks about every pool (one module load), and writes one document for all
+//! (`--out`) or one per pool (`--out-dir`, what the shipped snippets read).
+//!
+//! The flow: [`ask`] runs the collector script and reads its [`Answer`]; [`pool_objects`]
+//! turns that answer and the [`Envelope`] into the final pool objects, in one place; the
+//! objects are then written, each file replaced atomically. Whatever goes wrong
+//! (PowerShell missing, failing, hanging, printing something that is not an answer)
+//! still ends in a status document: one carrying `Error`, which the check reports,
+//! rather than a stale file that looks healthy until it is old.
 
 mod atomic;
+mod folder;
+mod frame;
 mod powershell;
+mod transport;
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
 use crate::cli::{self, CollectArgs};
 use crate::guard::{self, Stage};
-use crate::input;
-use crate::model::same_fqdn;
-use crate::model::{clip, Format};
+use crate::input::{self, answer::Answer};
+use crate::model::{clip, same_fqdn};
 
 pub use powershell::{default_program as default_powershell, POOLS_VARIABLE, SCRIPT};
 
@@ -53,18 +59,11 @@ impl Envelope {
         }
     }
 
-    fn stamp(&self, pool: Map<String, Value>) -> Map<String, Value> {
-        let mut stamped: Map<String, Value> = pool
-            .into_iter()
-            .filter(|(key, _)| {
-                !["collectedat", "computername", "collectorversion"]
-                    .contains(&key.trim().to_ascii_lowercase().as_str())
-            })
-            .collect();
-        stamped.insert("CollectedAt".into(), self.collected_at.to_string().into());
-        stamped.insert("ComputerName".into(), self.computer_name.clone().into());
-        stamped.insert("CollectorVersion".into(), env!("CARGO_PKG_VERSION").into());
-        stamped
+    fn stamp(&self, mut pool: Map<String, Value>) -> Map<String, Value> {
+        pool.insert("CollectedAt".into(), self.collected_at.to_string().into());
+        pool.insert("ComputerName".into(), self.computer_name.clone().into());
+        pool.insert("CollectorVersion".into(), env!("CARGO_PKG_VERSION").into());
+        pool
     }
 }
 
@@ -86,17 +85,17 @@ fn computer_name() -> String {
 
 /// What asking PowerShell gave.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Answer {
-    /// One object per pool, as the script wrote them (a pool may carry its own `Error`).
-    Pools(Vec<Map<String, Value>>),
-    /// PowerShell could not be run, failed, or printed something else: the reason.
+pub enum Reply {
+    /// The collector script's answer, with what PowerShell printed besides it.
+    Answered(Answer),
+    /// PowerShell could not be run, failed, or printed no answer: the reason.
     Failed(String),
     /// PowerShell did not finish before the deadline and was stopped: the reason.
     TimedOut(String),
 }
 
 /// Runs the collector script in `program` for `pools`, stopping it at `deadline`.
-pub fn ask(program: &Path, pools: &[String], deadline: Instant, max_status: usize) -> Answer {
+pub fn ask(program: &Path, pools: &[String], deadline: Instant, max_status: usize) -> Reply {
     let caps = powershell::Caps {
         stdout: max_status,
         stderr: MAX_STDERR_BYTES,
@@ -110,13 +109,13 @@ pub fn ask(program: &Path, pools: &[String], deadline: Instant, max_status: usiz
             } else {
                 ""
             };
-            return Answer::Failed(format!(
+            return Reply::Failed(format!(
                 "PowerShell ({shown}) could not be started: {e}{hint}"
             ));
         }
     };
     match ending {
-        powershell::Ending::TimedOut { stderr } => Answer::TimedOut(format!(
+        powershell::Ending::TimedOut { stderr } => Reply::TimedOut(format!(
             "PowerShell ({shown}) did not finish in time and was stopped (loading the Skype for \
              Business module can take tens of seconds: raise -t){}",
             said(&stderr.bytes)
@@ -125,17 +124,18 @@ pub fn ask(program: &Path, pools: &[String], deadline: Instant, max_status: usiz
             code: Some(0),
             stdout,
             ..
-        } if stdout.overflowed() => Answer::Failed(format!(
+        } if stdout.overflowed() => Reply::Failed(format!(
             "PowerShell ({shown}) wrote more than {max_status} bytes, more than a status document holds"
         )),
         powershell::Ending::Exited {
             code: Some(0),
             stdout,
             stderr,
-        } => match read_pools(&stdout.bytes, pools) {
-            Ok(objects) => Answer::Pools(objects),
-            Err(reason) => Answer::Failed(format!(
-                "PowerShell's output is not a status document: {reason}{}",
+        } => match read_answer(&stdout.bytes) {
+            Ok(answer) => Reply::Answered(answer),
+            Err(reason) => Reply::Failed(format!(
+                "PowerShell's output is not the collector script's answer: {reason}; is the \
+                 --powershell program the collector's PowerShell?{}",
                 said(&stderr.bytes)
             )),
         },
@@ -148,9 +148,25 @@ pub fn ask(program: &Path, pools: &[String], deadline: Instant, max_status: usiz
                 Some(lines) => format!(": {lines}"),
                 None => " and wrote nothing on standard error".into(),
             };
-            Answer::Failed(format!("PowerShell ({shown}) {how}{what}"))
+            Reply::Failed(format!("PowerShell ({shown}) {how}{what}"))
         }
     }
+}
+
+/// PowerShell's standard output → the script's answer, the lines printed besides it
+/// kept as warnings.
+fn read_answer(stdout: &[u8]) -> Result<Answer, String> {
+    let framed = frame::split(stdout)?;
+    let text = framed
+        .answer
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(framed.answer);
+    let value: Value = serde_json::from_slice(text).map_err(|e| {
+        format!("the answer is not UTF-8 JSON ({e}); the collector script writes UTF-8")
+    })?;
+    let mut answer = Answer::parse(value)?;
+    answer.add_printed(framed.printed);
+    Ok(answer)
 }
 
 /// `; it said: ...` with the first lines of standard error, or nothing.
@@ -159,7 +175,6 @@ fn said(stderr: &[u8]) -> String {
         .map(|lines| format!("; it said: {lines}"))
         .unwrap_or_default()
 }
-
 /// The first non-empty lines of PowerShell's standard error, joined into one.
 fn first_lines(stderr: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(stderr);
@@ -200,55 +215,30 @@ fn clixml_errors(text: &str) -> String {
     out
 }
 
-/// PowerShell's standard output → the pool objects, checked with the check's own reader
-/// so that what the collector writes is what the check can read. A pool asked for but
-/// missing from the output gets an object with an `Error`.
-fn read_pools(stdout: &[u8], wanted: &[String]) -> Result<Vec<Map<String, Value>>, String> {
-    let source = input::Bytes {
-        source: "PowerShell's output".into(),
-        bytes: stdout.to_vec(),
-        modified: None,
-    };
-    let document = input::parse(source, Some(Format::Json)).map_err(|e| {
-        let start = String::from_utf8_lossy(&stdout[..stdout.len().min(200)]);
-        let start = start.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        format!("{}; it began '{}'", e.reason, clip(start.trim(), 80))
-    })?;
-    let text = stdout.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(stdout);
-    let value: Value = serde_json::from_slice(text)
-        .map_err(|e| format!("not UTF-8 JSON ({e}); the collector script writes UTF-8"))?;
-    let objects: Vec<Map<String, Value>> = match value {
-        Value::Object(map) => vec![map],
-        Value::Array(items) => items
-            .into_iter()
-            .filter_map(|item| match item {
-                Value::Object(map) => Some(map),
-                _ => None,
-            })
-            .collect(),
-        _ => vec![],
-    };
-    let named = document.pools.iter().all(|p| p.fqdn.is_some());
-    if objects.len() != document.pools.len() || !named {
-        return Err(
-            "it does not hold one object with a PoolFqdn per pool; is the --powershell program the collector's PowerShell?"
-                .into(),
-        );
-    }
-    let mut pools = objects;
-    for pool in wanted {
-        let present = document
-            .pools
-            .iter()
-            .any(|p| p.fqdn.as_deref().is_some_and(|f| same_fqdn(f, pool)));
-        if !present {
-            pools.push(failed_pool(
-                pool,
-                "the collector script's output has no entry for this pool",
-            ));
-        }
-    }
-    Ok(pools)
+/// The pool objects a collection ends with, one per pool asked for, in that order:
+/// what the answer decides for the pool, or why there is none, stamped with the
+/// envelope. Everything a status file says is settled here; this is also where the
+/// previous document would be consulted for what a collector carries forward.
+pub fn pool_objects(
+    reply: &Reply,
+    pools: &[String],
+    envelope: &Envelope,
+) -> Vec<Map<String, Value>> {
+    pools
+        .iter()
+        .map(|pool| {
+            let object = match reply {
+                Reply::Answered(answer) => answer.pool_object(pool).unwrap_or_else(|| {
+                    failed_pool(
+                        pool,
+                        "the collector script's answer has no entry for this pool",
+                    )
+                }),
+                Reply::Failed(reason) | Reply::TimedOut(reason) => failed_pool(pool, reason),
+            };
+            envelope.stamp(object)
+        })
+        .collect()
 }
 
 fn failed_pool(pool: &str, reason: &str) -> Map<String, Value> {
@@ -258,22 +248,11 @@ fn failed_pool(pool: &str, reason: &str) -> Map<String, Value> {
     map
 }
 
-/// The status document a collection ends with: the pools PowerShell reported, or one
-/// `Error` object per pool; one object for one pool, a list for several.
-pub fn document(answer: &Answer, pools: &[String], envelope: &Envelope) -> Value {
-    let objects: Vec<Map<String, Value>> = match answer {
-        Answer::Pools(objects) => objects.clone(),
-        Answer::Failed(reason) | Answer::TimedOut(reason) => {
-            pools.iter().map(|pool| failed_pool(pool, reason)).collect()
-        }
-    };
-    let mut stamped: Vec<Value> = objects
-        .into_iter()
-        .map(|o| Value::Object(envelope.stamp(o)))
-        .collect();
-    match stamped.len() {
-        1 => stamped.remove(0),
-        _ => Value::Array(stamped),
+/// One status document for pool objects: one object for one pool, a list for several.
+pub fn document(mut objects: Vec<Map<String, Value>>) -> Value {
+    match objects.len() {
+        1 => Value::Object(objects.remove(0)),
+        _ => Value::Array(objects.into_iter().map(Value::Object).collect()),
     }
 }
 
@@ -313,41 +292,166 @@ pub fn main(args: &[OsString]) -> i32 {
     }
 }
 
-/// Collects and writes the status file; the line to end with, for success or failure.
-fn run(collect: &CollectArgs) -> Result<String, String> {
-    let Some(out) = &collect.out else {
-        return Err("usage: --out is required; see check_csbackup collect --help".into());
+/// Where a collection writes.
+enum Target<'a> {
+    /// `--out`: one document for every pool.
+    Document(&'a Path),
+    /// `--out-dir`: one document per pool, `<pool>.json`.
+    Folder(&'a Path),
+}
+
+impl Target<'_> {
+    /// The files a collection of `pools` writes.
+    fn paths(&self, pools: &[String]) -> Vec<PathBuf> {
+        match self {
+            Target::Document(path) => vec![path.to_path_buf()],
+            Target::Folder(dir) => pools.iter().map(|pool| pool_file(dir, pool)).collect(),
+        }
+    }
+
+    /// The documents to write, in the order of [`Target::paths`].
+    fn documents(&self, objects: Vec<Map<String, Value>>) -> Vec<Value> {
+        match self {
+            Target::Document(_) => vec![document(objects)],
+            Target::Folder(_) => objects.into_iter().map(Value::Object).collect(),
+        }
+    }
+
+    /// Where the files go, for the closing line.
+    fn shown(&self) -> String {
+        match self {
+            Target::Document(path) => path.display().to_string(),
+            Target::Folder(dir) => format!("{} (one <pool>.json each)", dir.display()),
+        }
+    }
+}
+
+/// `<dir>/<pool>.json`, the name the shipped Icinga 2 and NSClient++ snippets read.
+fn pool_file(dir: &Path, pool: &str) -> PathBuf {
+    dir.join(format!("{}.json", pool.trim_end_matches('.')))
+}
+
+/// The pools, each once: FQDNs compare as DNS does.
+fn distinct(pools: &[String]) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for pool in pools {
+        if !seen.iter().any(|s| same_fqdn(s, pool)) {
+            seen.push(pool.clone());
+        }
+    }
+    seen
+}
+
+/// Refuses a status file's place when it is not safe (see `folder`), before anything
+/// is asked or written.
+fn check_place(path: &Path) -> Result<(), String> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
     };
+    folder::check(folder, path).map_err(|reason| refusal(path, &reason))?;
+    if !folder.is_dir() {
+        return Err(format!(
+            "cannot write {}: the folder {} does not exist; create it (Register-CsBackupCollector.ps1 does) or write elsewhere",
+            path.display(),
+            folder.display()
+        ));
+    }
+    Ok(())
+}
+
+fn refusal(path: &Path, reason: &str) -> String {
+    format!("refusing to write {}: {reason}", path.display())
+}
+
+/// Writes one status file; the message says which and why not.
+fn write(path: &Path, document: &Value) -> Result<(), String> {
+    atomic::replace(path, &serialize(document)).map_err(|e| match e {
+        atomic::WriteError::Unsafe(reason) => refusal(path, &reason),
+        atomic::WriteError::Io(e) => format!(
+            "cannot write {}: {e}; check that the folder exists and that the task's account may write there",
+            path.display()
+        ),
+    })
+}
+
+/// Collects and writes the status files; the line to end with, for success or failure.
+fn run(collect: &CollectArgs) -> Result<String, String> {
+    let target = match (&collect.out, &collect.out_dir) {
+        (Some(path), _) => Target::Document(path),
+        (None, Some(dir)) => Target::Folder(dir),
+        // `cli::parse_collect` refuses this already.
+        (None, None) => return Err("usage: give --out or --out-dir".into()),
+    };
+    let pools = distinct(&collect.pools);
+    let paths = target.paths(&pools);
+    // Before PowerShell runs: a place that is not safe will not become safe meanwhile.
+    for path in &paths {
+        check_place(path)?;
+    }
     let program = collect
         .powershell
         .clone()
         .unwrap_or_else(default_powershell);
     let deadline = Instant::now() + Duration::from_secs(collect.timeout);
-    let answer = ask(&program, &collect.pools, deadline, MAX_STATUS_BYTES);
-    let document = document(&answer, &collect.pools, &Envelope::now());
-    atomic::replace(out, &serialize(&document)).map_err(|e| {
-        format!(
-            "cannot write {}: {e}; check that the folder exists and that the task's account may write there",
-            out.display()
-        )
-    })?;
-    match answer {
-        Answer::Pools(pools) => {
-            let failed = pools.iter().filter(|p| p.contains_key("Error")).count();
-            let note = match failed {
-                0 => String::new(),
-                n => format!(" ({n} with an Error the check will report)"),
-            };
-            Ok(format!(
-                "wrote {} pool(s) to {}{note}",
-                pools.len(),
-                out.display()
+    let reply = ask(&program, &pools, deadline, MAX_STATUS_BYTES);
+    let objects = pool_objects(&reply, &pools, &Envelope::now());
+    let summary = Summary::of(&pools, &objects);
+    let failures: Vec<String> = paths
+        .iter()
+        .zip(target.documents(objects))
+        .filter_map(|(path, document)| write(path, &document).err())
+        .collect();
+    if !failures.is_empty() {
+        return Err(failures.join("; "));
+    }
+    let shown = target.shown();
+    match reply {
+        Reply::Answered(_) => summary.line(&shown),
+        Reply::Failed(reason) | Reply::TimedOut(reason) => Err(format!(
+            "{reason}; {shown} now carries this Error for the check to report"
+        )),
+    }
+}
+
+/// What the pool objects of a collection amount to, for its closing line.
+struct Summary {
+    pools: usize,
+    failed: Vec<String>,
+    warned: bool,
+}
+
+impl Summary {
+    fn of(pools: &[String], objects: &[Map<String, Value>]) -> Summary {
+        let failed = pools
+            .iter()
+            .zip(objects)
+            .filter(|(_, o)| o.contains_key("Error"))
+            .map(|(pool, _)| pool.clone())
+            .collect();
+        Summary {
+            pools: pools.len(),
+            failed,
+            warned: objects.iter().any(|o| o.contains_key("Warnings")),
+        }
+    }
+
+    /// `Ok` when every pool was collected, `Err` (exit 1) when some carry an `Error`.
+    fn line(&self, shown: &str) -> Result<String, String> {
+        let warned = if self.warned {
+            " (PowerShell warned: see Warnings in the file, or the check's -v)"
+        } else {
+            ""
+        };
+        let wrote = format!("wrote {} pool(s) to {shown}{warned}", self.pools);
+        if self.failed.is_empty() {
+            Ok(wrote)
+        } else {
+            Err(format!(
+                "{wrote}; collecting {} failed: the file carries the Error, which the check reports",
+                clip(&self.failed.join(", "), 300)
             ))
         }
-        Answer::Failed(reason) | Answer::TimedOut(reason) => Err(format!(
-            "{reason}; {} now carries this Error for the check to report",
-            out.display()
-        )),
     }
 }
 
@@ -364,14 +468,15 @@ pub fn live(
     let margin = (budget / 10).clamp(Duration::from_millis(500), Duration::from_secs(2));
     let deadline = Instant::now() + budget.saturating_sub(margin);
     let max_status = usize::try_from(max_input).unwrap_or(usize::MAX);
-    let answer = ask(program, pools, deadline, max_status);
-    if let Answer::TimedOut(_) = answer {
+    let pools = distinct(pools);
+    let reply = ask(program, &pools, deadline, max_status);
+    if let Reply::TimedOut(_) = reply {
         return Err(guard::timeout_reason(
             timeout_seconds,
             Stage::RunningPowerShell,
         ));
     }
-    let document = document(&answer, pools, &Envelope::now());
+    let document = document(pool_objects(&reply, &pools, &Envelope::now()));
     Ok(input::Bytes {
         source: format!("PowerShell's answer ({})", program.display()),
         bytes: serialize(&document),
@@ -395,64 +500,97 @@ mod tests {
         names.iter().map(|s| s.to_string()).collect()
     }
 
+    fn framed(answer: &Value) -> Vec<u8> {
+        format!("\n{}\n{answer}\n{}\n", frame::BEGIN, frame::END).into_bytes()
+    }
+
+    fn answer() -> Value {
+        json!({
+            "CsBackupAnswer": 1,
+            "Cms": {"Objects": [{"ActiveMasterFqdn": "a.contoso.com"}]},
+            "MasterLookup": {"Name": "a.contoso.com", "GetCsPool": [{"Fqdn": "a.contoso.com"}]},
+            "Pools": [
+                {"Pool": "a.contoso.com", "Results": [{"PoolFqdn": "a.contoso.com",
+                    "BackupModules": [], "CollectedAt": "stale"}]},
+                {"Pool": "b.contoso.com", "Error": "denied"}
+            ]
+        })
+    }
+
     #[test]
-    fn stamps_every_pool_and_replaces_stale_stamps() {
-        let stdout = br#"[{"PoolFqdn":"a.contoso.com","BackupModules":[],"collectedat":"x"},{"PoolFqdn":"b.contoso.com","Error":"denied"}]"#;
-        let objects = read_pools(stdout, &pools(&["a.contoso.com", "B.contoso.com."])).unwrap();
-        let doc = document(
-            &Answer::Pools(objects),
-            &pools(&["a.contoso.com"]),
-            &envelope(),
-        );
-        let list = doc.as_array().unwrap();
-        assert_eq!(list.len(), 2);
-        for pool in list {
-            assert_eq!(pool["CollectedAt"], json!("2026-11-28T01:30:00Z"));
-            assert_eq!(pool["ComputerName"], json!("FE01"));
-            assert_eq!(pool["CollectorVersion"], json!(env!("CARGO_PKG_VERSION")));
+    fn one_object_per_pool_asked_stamped_with_the_envelope() {
+        let reply = Reply::Answered(read_answer(&framed(&answer())).unwrap());
+        let asked = pools(&["a.contoso.com", "b.contoso.com", "c.contoso.com"]);
+        let objects = pool_objects(&reply, &asked, &envelope());
+        assert_eq!(objects.len(), 3);
+        for (object, pool) in objects.iter().zip(&asked) {
+            assert_eq!(object["PoolFqdn"], json!(pool));
+            assert_eq!(object["CollectedAt"], json!("2026-11-28T01:30:00Z"));
+            assert_eq!(object["ComputerName"], json!("FE01"));
+            assert_eq!(object["CollectorVersion"], json!(env!("CARGO_PKG_VERSION")));
         }
-        assert!(list[0].get("collectedat").is_none());
-        assert_eq!(list[1]["Error"], json!("denied"));
+        assert_eq!(objects[0]["ReportedCollectedAt"], json!("stale"));
+        assert_eq!(objects[0]["ActiveMasterFqdn"], json!("a.contoso.com"));
+        assert_eq!(objects[1]["Error"], json!("denied"));
+        assert!(objects[2]["Error"].as_str().unwrap().contains("no entry"));
+        let document = document(objects);
+        assert_eq!(document.as_array().map(Vec::len), Some(3));
     }
 
     #[test]
-    fn a_pool_missing_from_the_output_gets_an_error() {
-        let stdout = br#"{"PoolFqdn":"a.contoso.com","BackupModules":[]}"#;
-        let objects = read_pools(stdout, &pools(&["a.contoso.com", "b.contoso.com"])).unwrap();
-        assert_eq!(objects.len(), 2);
-        assert_eq!(objects[1]["PoolFqdn"], json!("b.contoso.com"));
-        assert!(objects[1]["Error"].as_str().unwrap().contains("no entry"));
+    fn lines_printed_besides_the_answer_become_warnings() {
+        let mut stdout =
+            b"WARNING: The names of some imported commands include unapproved verbs.\r\n".to_vec();
+        stdout.extend(framed(&answer()));
+        let reply = Reply::Answered(read_answer(&stdout).unwrap());
+        let objects = pool_objects(&reply, &pools(&["a.contoso.com"]), &envelope());
+        assert_eq!(
+            objects[0]["Warnings"],
+            json!(["WARNING: The names of some imported commands include unapproved verbs."])
+        );
     }
 
     #[test]
-    fn refuses_output_that_is_not_a_pool_list() {
-        let wanted = pools(&["a.contoso.com"]);
-        let cut = read_pools(br#"{"PoolFqdn":"a.contoso.com","Backup"#, &wanted).unwrap_err();
-        assert!(cut.contains("cut short"), "{cut}");
-        let text = read_pools(b"WARNING: x\r\nmore", &wanted).unwrap_err();
+    fn refuses_output_that_is_not_an_answer() {
+        let text = read_answer(b"WARNING: x\r\nmore").unwrap_err();
         assert!(text.contains("it began 'WARNING: x'"), "{text}");
-        let modules = read_pools(
-            br#"[{"Identity":"A","ExportStatus":"FinalState"}]"#,
-            &wanted,
-        )
-        .unwrap_err();
-        assert!(modules.contains("PoolFqdn"), "{modules}");
-        assert!(read_pools(b"", &wanted).is_err());
+        let cut = read_answer(format!("{}\n{{\"CsBackupAnswer\":1,", frame::BEGIN).as_bytes());
+        assert!(cut.unwrap_err().contains("cut short"));
+        let broken = read_answer(&framed(&json!("x"))[..]).unwrap_err();
+        assert!(broken.contains("not a JSON object"), "{broken}");
+        let mut bad = framed(&answer());
+        bad.retain(|&b| b != b'}');
+        assert!(read_answer(&bad).unwrap_err().contains("not UTF-8 JSON"));
+        assert!(read_answer(b"").is_err());
     }
 
     #[test]
     fn a_failure_becomes_one_error_object_per_pool() {
-        let failed = Answer::Failed("PowerShell exited with code 1: boom".into());
-        let one = document(&failed, &pools(&["a.contoso.com"]), &envelope());
+        let failed = Reply::Failed("PowerShell exited with code 1: boom".into());
+        let one = document(pool_objects(
+            &failed,
+            &pools(&["a.contoso.com"]),
+            &envelope(),
+        ));
         assert_eq!(one["PoolFqdn"], json!("a.contoso.com"));
         assert_eq!(one["Error"], json!("PowerShell exited with code 1: boom"));
         assert_eq!(one["ComputerName"], json!("FE01"));
-        let two = document(
+        let two = pool_objects(
             &failed,
             &pools(&["a.contoso.com", "b.contoso.com"]),
             &envelope(),
         );
-        assert_eq!(two.as_array().unwrap().len(), 2);
+        assert_eq!(two.len(), 2);
+    }
+
+    #[test]
+    fn each_pool_once_in_a_file_of_its_own() {
+        let asked = pools(&["a.contoso.com", "A.Contoso.com.", "b.contoso.com"]);
+        assert_eq!(distinct(&asked), pools(&["a.contoso.com", "b.contoso.com"]));
+        assert_eq!(
+            pool_file(Path::new("dir"), "b.contoso.com."),
+            Path::new("dir").join("b.contoso.com.json")
+        );
     }
 
     #[test]

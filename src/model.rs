@@ -189,13 +189,22 @@ pub struct Pool {
     pub modules: Modules,
     pub overall_export: Option<Reported>,
     pub overall_import: Option<Reported>,
-    /// `ActiveMasterFqdn`: `Some("")` means the collector found the CMS unavailable.
+    /// `ActiveMasterFqdn`, the pool hosting the active CMS: `Some("")` means the
+    /// collector found the CMS unavailable.
     pub active_master_fqdn: Option<String>,
+    /// `ActiveMasterServerFqdn`: the server the CMS status named, which the collector
+    /// resolved to its pool (`active_master_fqdn`). Shown, never compared with a pool.
+    pub active_master_server_fqdn: Option<String>,
+    /// `ActiveMasterFqdnError`: why the collector could not tell the active CMS master.
+    pub active_master_error: Option<String>,
     pub collected_at: Option<CollectedAt>,
     pub computer_name: Option<String>,
     pub collector_version: Option<String>,
     /// The collector's `Error`: collection failed, modules may be absent.
     pub error: Option<String>,
+    /// `Warnings`: what PowerShell warned while collecting. Shown at `-v`; a warning is
+    /// not a failure, so it never changes the state.
+    pub warnings: Vec<String>,
     /// Every other top-level property, for `-vvv`.
     pub other: Vec<(String, String)>,
 }

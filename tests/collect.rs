@@ -1,9 +1,13 @@
 //! Black-box tests of `check_csbackup collect` and `--live`, with a stand-in PowerShell
 //! (tests/stand_in/powershell.rs, built here with rustc) that answers like the collector
-//! script, fails, hangs, prints garbage or a partial line, or answers slowly.
+//! script — with warnings printed before the answer, several result objects, an empty or
+//! a missing CMS master, a server as the CMS master, cmdlet objects as values, a slow
+//! module load — or fails, hangs, prints garbage or a partial line, or answers slowly;
+//! and the file system around the status files: links, other accounts' folders and files.
 #![cfg(unix)]
 
 use std::io::Read;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -46,6 +50,8 @@ fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("collect-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch folder");
+    // Whatever the umask: the collector refuses a folder others may write.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     dir
 }
 
@@ -105,14 +111,27 @@ fn finish(mut child: Child) -> Ran {
 
 /// `check_csbackup collect` for `pools` into `out`, the stand-in answering in `mode`.
 fn collector(dir: &Path, mode: &str, pools: &[&str], out: &Path) -> Command {
+    let mut command = asking(dir, mode, pools);
+    command.arg("--out").arg(out);
+    command
+}
+
+/// `check_csbackup collect` for `pools`, one file each into `out_dir`.
+fn collector_per_pool(dir: &Path, mode: &str, pools: &[&str], out_dir: &Path) -> Command {
+    let mut command = asking(dir, mode, pools);
+    command.arg("--out-dir").arg(out_dir);
+    command
+}
+
+/// `check_csbackup collect` for `pools` with the stand-in answering in `mode`, and
+/// logging its starts in `dir`; where to write is for the caller to add.
+fn asking(dir: &Path, mode: &str, pools: &[&str]) -> Command {
     let mut command = Command::new(BIN);
     command.arg("collect");
     for pool in pools {
         command.args(["--pool", pool]);
     }
     command
-        .arg("--out")
-        .arg(out)
         .arg("--powershell")
         .arg(stand_in())
         .env("CSBACKUP_STAND_IN", mode)
@@ -122,7 +141,11 @@ fn collector(dir: &Path, mode: &str, pools: &[&str], out: &Path) -> Command {
 }
 
 fn check(file: &Path) -> Ran {
-    run(Command::new(BIN).arg("-f").arg(file))
+    check_with(file, &[])
+}
+
+fn check_with(file: &Path, args: &[&str]) -> Ran {
+    run(Command::new(BIN).arg("-f").arg(file).args(args))
 }
 
 fn read_json(path: &Path) -> Value {
@@ -202,8 +225,15 @@ fn one_pool_is_one_object_and_a_denied_pool_keeps_its_error() {
         &[POOL1, "denied.contoso.com"],
         &out,
     ));
-    assert_eq!(ran.code(), Some(0), "{}", ran.stderr);
-    assert!(ran.stdout.contains("1 with an Error"), "{}", ran.stdout);
+    // The task's last result says that collecting failed somewhere.
+    assert_eq!(ran.code(), Some(1), "{}", ran.stderr);
+    assert_one_line(&ran.stderr);
+    assert!(
+        ran.stderr.contains("wrote 2 pool(s)")
+            && ran.stderr.contains("collecting denied.contoso.com failed"),
+        "{}",
+        ran.stderr
+    );
     let checked = check(&out);
     assert_eq!(checked.code(), Some(2), "{}", checked.stdout);
     assert!(
@@ -276,7 +306,10 @@ fn a_hanging_powershell_is_stopped_at_the_timeout() {
 fn garbage_on_stdout_is_an_error() {
     let (_, doc, _) = failed_collection("garbage", "garbage", &[]);
     let error = doc["Error"].as_str().unwrap();
-    assert!(error.contains("not a status document"), "{error}");
+    assert!(
+        error.contains("not the collector script's answer"),
+        "{error}"
+    );
     assert!(error.contains("it began 'WARNING: The names"), "{error}");
 }
 
@@ -339,6 +372,92 @@ fn an_unwritable_out_path_fails_with_one_line() {
     assert_eq!(ran.code(), Some(1));
     assert_one_line(&ran.stderr);
     assert!(ran.stderr.contains("cannot write"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("does not exist"), "{}", ran.stderr);
+    assert!(
+        stand_in_pids(&dir).is_empty(),
+        "refused before PowerShell runs"
+    );
+}
+
+/// Whether the tests run as root, who alone may give a file to another account.
+fn is_root(dir: &Path) -> bool {
+    let probe = dir.join("probe");
+    std::fs::write(&probe, "").expect("probe written");
+    let uid = std::fs::metadata(&probe).expect("probe").uid();
+    std::fs::remove_file(&probe).expect("probe removed");
+    uid == 0
+}
+
+#[test]
+fn refuses_a_folder_or_a_status_file_another_account_owns() {
+    let dir = scratch("foreign");
+    if !is_root(&dir) {
+        eprintln!("skipped: giving a file to another account takes root");
+        return;
+    }
+    let nobody = Some(65534);
+    let (out, _) = healthy_file(&dir);
+    // A status file someone else put there, before a run or between two.
+    std::fs::write(&out, "{\"PoolFqdn\":\"forged\"}").unwrap();
+    std::os::unix::fs::chown(&out, nobody, None).unwrap();
+    let ran = run(&mut collector(&dir, "answer", &[POOL1], &out));
+    assert_eq!(ran.code(), Some(1), "{}", ran.stderr);
+    assert_one_line(&ran.stderr);
+    let said = &ran.stderr;
+    assert!(
+        said.contains(&format!("refusing to write {}", out.display())),
+        "{said}"
+    );
+    assert!(
+        said.contains("belongs to another account (user id 65534"),
+        "{said}"
+    );
+    assert!(said.contains("remove it"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "{\"PoolFqdn\":\"forged\"}"
+    );
+
+    std::fs::remove_file(&out).unwrap();
+    std::os::unix::fs::chown(&dir, nobody, None).unwrap();
+    let ran = run(&mut collector(&dir, "answer", &[POOL1], &out));
+    assert_eq!(ran.code(), Some(1), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains(&format!("the folder {}", dir.display())),
+        "{}",
+        ran.stderr
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn refuses_a_folder_others_may_write_or_that_is_a_link() {
+    let dir = scratch("open-folder");
+    let open = dir.join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let ran = run(&mut collector(
+        &dir,
+        "answer",
+        &[POOL1],
+        &open.join("status.json"),
+    ));
+    assert_eq!(ran.code(), Some(1), "{}", ran.stderr);
+    assert_one_line(&ran.stderr);
+    assert!(ran.stderr.contains("mode 0777"), "{}", ran.stderr);
+    let link = dir.join("link");
+    std::os::unix::fs::symlink(&open, &link).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ran = run(&mut collector(
+        &dir,
+        "answer",
+        &[POOL1],
+        &link.join("status.json"),
+    ));
+    assert_eq!(ran.code(), Some(1), "{}", ran.stderr);
+    assert!(ran.stderr.contains("is a symbolic link"), "{}", ran.stderr);
+    assert_eq!(std::fs::read_dir(&open).unwrap().count(), 0);
 }
 
 #[test]
@@ -553,5 +672,241 @@ fn live_usage_errors_are_unknown() {
             "{}",
             ran.stdout
         );
+    }
+}
+
+/// Collects `pools` with the stand-in in `mode` into one file; the file's pool objects
+/// (one or several) and what the collector said.
+fn collected(name: &str, mode: &str, pools: &[&str]) -> (PathBuf, Vec<Value>, Ran) {
+    let dir = scratch(name);
+    let out = dir.join("status.json");
+    let ran = run(&mut collector(&dir, mode, pools, &out));
+    let objects = match read_json(&out) {
+        Value::Array(items) => items,
+        one => vec![one],
+    };
+    (out, objects, ran)
+}
+
+#[test]
+fn warnings_printed_before_the_answer_are_kept_not_fatal() {
+    let (out, pools, ran) = collected("warnings", "warnings", &[POOL1, POOL2]);
+    assert_eq!(ran.code(), Some(0), "{}", ran.stderr);
+    assert!(ran.stdout.contains("PowerShell warned"), "{}", ran.stdout);
+    for pool in &pools {
+        assert!(pool.get("Error").is_none(), "{pool}");
+        let warnings: Vec<&str> = pool["Warnings"]
+            .as_array()
+            .expect("a Warnings list")
+            .iter()
+            .map(|w| w.as_str().unwrap())
+            .collect();
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings[0].starts_with("The pool pool01.contoso.com has a newer topology"));
+        assert!(warnings[1].starts_with("WARNING: The names of some imported commands"));
+        assert!(warnings[2].starts_with("WARNING: Get-CsBackupServiceStatus: the Backup"));
+    }
+    let quiet = check(&out);
+    assert_eq!(quiet.code(), Some(0), "{}", quiet.stdout);
+    assert!(!quiet.stdout.contains("warned"), "{}", quiet.stdout);
+    let verbose = check_with(&out, &["-v"]);
+    assert_eq!(verbose.code(), Some(0), "{}", verbose.stdout);
+    assert!(
+        verbose.stdout.contains(
+            "[NOTE] pool01.contoso.com: PowerShell warned while collecting: WARNING: The names of some imported commands"
+        ),
+        "{}",
+        verbose.stdout
+    );
+}
+
+#[test]
+fn several_result_objects_keep_all_their_modules() {
+    let (out, pools, ran) = collected("several", "several", &[POOL1, POOL2]);
+    assert_eq!(ran.code(), Some(0), "{}", ran.stderr);
+    let modules: Vec<&str> = pools[0]["BackupModules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Identity"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        modules,
+        [
+            "UserServices.PresenceFocus",
+            "ConfServices.DataConf",
+            "CentralMgmt.CMSMaster"
+        ]
+    );
+    assert_eq!(pools[0]["ResultObjects"], 2);
+    // The second object's module was the one in trouble: the check sees it.
+    let checked = check(&out);
+    assert_eq!(checked.code(), Some(2), "{}", checked.stdout);
+    assert!(
+        checked
+            .stdout
+            .contains("pool01.contoso.com: CentralMgmt.CMSMaster export ErrorState"),
+        "{}",
+        checked.stdout
+    );
+
+    let (out, pools, ran) = collected("disagreeing", "several-disagreeing", &[POOL1]);
+    assert_eq!(ran.code(), Some(1), "{}", ran.stderr);
+    let error = pools[0]["Error"].as_str().unwrap();
+    assert!(
+        error.contains(
+            "returned 2 objects that disagree on PoolFqdn (pool01.contoso.com / other.contoso.com)"
+        ),
+        "{error}"
+    );
+    let checked = check(&out);
+    assert_eq!(checked.code(), Some(2), "{}", checked.stdout);
+    assert!(
+        checked.stdout.contains("disagree on PoolFqdn"),
+        "{}",
+        checked.stdout
+    );
+}
+
+#[test]
+fn an_empty_active_master_is_not_a_missing_one() {
+    // Empty: the CMS reports no master, it is unavailable: a WARNING of its own.
+    let (out, pools, ran) = collected("cms-empty", "cms-empty", &[POOL1]);
+    assert_eq!(ran.code(), Some(0), "{}", ran.stderr);
+    assert_eq!(pools[0]["ActiveMasterFqdn"], "");
+    let checked = check(&out);
+    assert_eq!(checked.code(), Some(1), "{}", checked.stdout);
+    assert!(checked.stdout.contains("unavailable"), "{}", checked.stdout);
+
+    // Nothing came back, or no such property: the collector cannot tell, and says so.
+    for (mode, why) in [
+        ("cms-none", "returned nothing"),
+        (
+            "cms-no-property",
+            "returned 1 object(s) without an ActiveMasterFqdn property",
+        ),
+    ] {
+        let (out, pools, ran) = collected(mode, mode, &[POOL1, POOL2]);
+        assert_eq!(ran.code(), Some(0), "{mode}: {}", ran.stderr);
+        for pool in &pools {
+            assert!(pool.get("ActiveMasterFqdn").is_none(), "{mode}: {pool}");
+            let error = pool["ActiveMasterFqdnError"].as_str().unwrap();
+            assert!(error.contains(why), "{mode}: {error}");
+        }
+        // pool02's CMSMaster is NotInitialized: unknown role, not "CMS unavailable".
+        let checked = check_with(&out, &["-vv"]);
+        assert_eq!(checked.code(), Some(1), "{mode}: {}", checked.stdout);
+        assert!(
+            checked.stdout.contains("which is unknown"),
+            "{}",
+            checked.stdout
+        );
+        assert!(checked.stdout.contains(why), "{}", checked.stdout);
+        assert!(
+            !checked.stdout.contains("unavailable"),
+            "{}",
+            checked.stdout
+        );
+    }
+}
+
+#[test]
+fn a_server_named_as_the_cms_master_is_resolved_to_its_pool() {
+    // The CMS names fe02, a server of pool02, whose CentralMgmt.CMSMaster is
+    // NotInitialized: on the master that is a WARNING, not the OK of a partner pool.
+    let (out, pools, ran) = collected("server-master", "server-master", &[POOL1, POOL2]);
+    assert_eq!(ran.code(), Some(0), "{}", ran.stderr);
+    for pool in &pools {
+        assert_eq!(pool["ActiveMasterFqdn"], POOL2, "{pool}");
+        assert_eq!(pool["ActiveMasterServerFqdn"], "fe02.contoso.com", "{pool}");
+    }
+    let checked = check_with(&out, &["-vv"]);
+    assert_eq!(checked.code(), Some(1), "{}", checked.stdout);
+    assert!(
+        checked.stdout.contains(
+            "pool02.contoso.com: CentralMgmt.CMSMaster export NotInitialized (no export has started yet, though the pool hosts the active CMS)"
+        ),
+        "{}",
+        checked.stdout
+    );
+    assert!(
+        checked
+            .stdout
+            .contains("the active CMS master is the server fe02.contoso.com"),
+        "{}",
+        checked.stdout
+    );
+}
+
+#[test]
+fn cmdlet_objects_are_written_by_their_string_form() {
+    let (out, pools, ran) = collected("fqdn-objects", "fqdn-objects", &[POOL1, POOL2]);
+    assert_eq!(ran.code(), Some(0), "{}", ran.stderr);
+    for (pool, name) in pools.iter().zip([POOL1, POOL2]) {
+        assert_eq!(pool["PoolFqdn"], name);
+        assert_eq!(pool["ReportedPoolFqdn"], name);
+        assert_eq!(pool["ActiveMasterFqdn"], POOL1);
+        for module in pool["BackupModules"].as_array().unwrap() {
+            assert!(module["Identity"].is_string(), "{module}");
+        }
+        assert_eq!(pool["Details"], serde_json::json!({"Site": "site:Redmond"}));
+        assert_eq!(
+            pool["Warnings"],
+            serde_json::json!(["Details: more than 50 properties"])
+        );
+    }
+    let checked = check_with(&out, &["-v"]);
+    assert_eq!(checked.code(), Some(0), "{}", checked.stdout);
+    assert!(
+        checked
+            .stdout
+            .contains("[OK] pool01.contoso.com: CentralMgmt.CMSMaster export SteadyState"),
+        "{}",
+        checked.stdout
+    );
+}
+
+#[test]
+fn one_run_writes_one_file_per_pool() {
+    let dir = scratch("out-dir");
+    let out = dir.join("data");
+    std::fs::create_dir(&out).unwrap();
+    let pools = [POOL1, POOL2, "pool03.contoso.com", "POOL01.contoso.com."];
+    // Loading the module is slow; it happens once, whatever the number of pools.
+    let ran =
+        run(collector_per_pool(&dir, "answer", &pools, &out)
+            .env("CSBACKUP_STAND_IN_LOAD_MS", "300"));
+    assert_eq!(ran.code(), Some(0), "{}", ran.stderr);
+    assert!(ran.stdout.contains("wrote 3 pool(s)"), "{}", ran.stdout);
+    let log = std::fs::read_to_string(dir.join("stand-in.log")).unwrap();
+    assert_eq!(log.lines().count(), 1, "one PowerShell run: {log}");
+    assert!(
+        log.trim_end()
+            .ends_with(" pool01.contoso.com,pool02.contoso.com,pool03.contoso.com"),
+        "{log}"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "pool01.contoso.com.json",
+            "pool02.contoso.com.json",
+            "pool03.contoso.com.json"
+        ]
+    );
+    for name in &names {
+        let file = out.join(name);
+        let doc = read_json(&file);
+        assert_eq!(
+            doc["PoolFqdn"],
+            name.trim_end_matches(".json"),
+            "one object per file"
+        );
+        let checked = check(&file);
+        assert_eq!(checked.code(), Some(0), "{name}: {}", checked.stdout);
     }
 }

@@ -147,6 +147,36 @@ fn a_forced_format_reads_as_detection_does() {
 }
 
 #[test]
+fn the_collector_scripts_own_file_reads_as_the_document_collect_writes() {
+    // What Collect-CsBackupStatus.ps1 -OutDirectory writes where the binary does not run
+    // (Windows Server 2012 R2): its answer, which the check decides as collect does.
+    let output = same_verdict("script-answer.json", "script-answer-document.json", &[], 1);
+    assert!(
+        output.starts_with(
+            "CSBACKUP WARNING - pool02.contoso.com: CentralMgmt.CMSMaster export NotInitialized \
+             (no export has started yet, though the pool hosts the active CMS)"
+        ),
+        "{output}"
+    );
+    assert!(
+        output.contains("PowerShell warned while collecting: The pool pool01"),
+        "{output}"
+    );
+    assert!(
+        output.contains("collected on FE02 by collector 0.1.0 (Collect-CsBackupStatus.ps1)"),
+        "{output}"
+    );
+    let future = generated(
+        "answer-v2.json",
+        r#"{"CsBackupAnswer":2,"Pools":[{"Pool":"pool01.contoso.com","Results":[]}]}"#,
+    );
+    refused(
+        &future,
+        "the collector's answer has version 2, this check_csbackup reads version 1",
+    );
+}
+
+#[test]
 fn a_status_the_table_cut_short_is_unknown() {
     let (code, output) = run(
         &fixture("table-truncated.txt"),

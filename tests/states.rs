@@ -139,6 +139,80 @@ fn an_empty_active_master_means_the_cms_is_unavailable() {
 }
 
 #[test]
+fn the_cms_master_is_the_pool_never_the_server_the_cms_named() {
+    let cms = |fields: &str| {
+        status_json(
+            Some(P),
+            &[("CentralMgmt.CMSMaster", "NotInitialized", "NormalState")],
+            fields,
+        )
+    };
+    // The collector resolved the server to its pool: the pool decides.
+    let resolved = |pool: &str| {
+        cms(&format!(
+            r#""ActiveMasterFqdn":"{pool}","ActiveMasterServerFqdn":"fe01.contoso.com","#
+        ))
+    };
+    check_json(&resolved(P), &[]).assert(1, "though the pool hosts the active CMS");
+    let run = check_json(&resolved("pool02.contoso.com"), &["-vv"]);
+    run.assert(0, "OK - ");
+    assert!(
+        run.stdout
+            .contains("the active CMS master is the server fe01.contoso.com"),
+        "{}",
+        run.stdout
+    );
+    // Only the server: it is never taken for a pool, so the role is unknown.
+    let run = check_json(
+        &cms(r#""ActiveMasterServerFqdn":"fe01.contoso.com","#),
+        &["-vv"],
+    );
+    run.assert(1, "which is unknown: give --cms-master-pool");
+    assert!(
+        run.stdout
+            .contains("names only the server hosting it (fe01.contoso.com)"),
+        "{}",
+        run.stdout
+    );
+    // The collector could not tell: unknown, saying why; not "the CMS is unavailable".
+    let run = check_json(
+        &cms(
+            r#""ActiveMasterFqdnError":"Get-CsManagementStoreReplicationStatus returned nothing","#,
+        ),
+        &["-vv"],
+    );
+    run.assert(1, "which is unknown: give --cms-master-pool");
+    assert!(
+        run.stdout
+            .contains("the collector could not tell which pool it is (Get-CsManagementStoreReplicationStatus returned nothing)"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("unavailable"), "{}", run.stdout);
+}
+
+#[test]
+fn warnings_from_powershell_show_at_v_and_never_change_the_state() {
+    let doc = status_json(
+        Some(P),
+        &[("A", "SteadyState", "NormalState")],
+        r#""Warnings":["The names of some imported commands include unapproved verbs."],"#,
+    );
+    let quiet = check_json(&doc, &[]);
+    quiet.assert(0, "OK - pool01.contoso.com: all 1 backup modules OK");
+    assert!(!quiet.stdout.contains("warned"), "{}", quiet.stdout);
+    let verbose = check_json(&doc, &["-v"]);
+    verbose.assert(0, "OK - ");
+    assert!(
+        verbose.stdout.contains(
+            "[NOTE] pool01.contoso.com: PowerShell warned while collecting: The names of some imported commands include unapproved verbs."
+        ),
+        "{}",
+        verbose.stdout
+    );
+}
+
+#[test]
 fn overall_statuses_are_evaluated_too() {
     let doc = status_json(
         Some(P),

@@ -1,28 +1,70 @@
 <#
 .SYNOPSIS
-    Writes the Backup Service status of Skype for Business Server pools as JSON.
+    Gathers the Backup Service status of Skype for Business Server pools for check_csbackup.
 
 .DESCRIPTION
     check_csbackup collect runs this script (it is built into the binary) as
         powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand <script>
-    and reads its standard output. The pools come from the environment variable
-    CSBACKUP_POOLS, one FQDN per line: they are data, never part of the script's text.
+    with the pools in the environment variable CSBACKUP_POOLS, one FQDN per line: they
+    are data, never part of the script's text.
 
-    For each pool it runs Get-CsBackupServiceStatus -PoolFqdn and writes one object with
-    PoolFqdn, every property of the result (BackupModules included), and ActiveMasterFqdn
-    (the pool hosting the active Central Management Store). Enums are written by name
-    ("SteadyState"), not by number as ConvertTo-Json would. A pool whose cmdlet call
-    fails becomes an object with PoolFqdn and Error. Several pools make a JSON array.
+    The script gathers; check_csbackup decides. After loading the SkypeForBusiness (or
+    Lync) module once, it asks
+      - Get-CsBackupServiceStatus -PoolFqdn <pool>, for each pool: every object returned;
+      - Get-CsManagementStoreReplicationStatus -CentralManagementStoreStatus: every object;
+      - Get-CsPool and Get-CsComputer about the name given as ActiveMasterFqdn, so that
+        check_csbackup can tell a pool from a server;
+    and writes what came back, with the warnings the cmdlets gave, as one answer. Which
+    modules to keep, which pool hosts the CMS and what goes into the status file is
+    decided by check_csbackup (src/input/answer.rs), where it is tested.
 
-    Output: compact UTF-8 JSON on stdout, exit 0. If the Skype for Business (or Lync)
-    module cannot be loaded: a message on stderr, exit 1.
+    Values are written plainly: enums by name ("SteadyState"), dates in ISO 8601, any
+    other object by its properties plus, when its type has one, its string form under
+    "@Text" (a Fqdn or an XdsIdentity is known by it). The conversion is bounded: 6
+    levels deep, 100 items per list, 50 properties per object; where it stops it leaves
+    "@LeftOut" saying what it left out.
+
+    Output: on standard output, between a line "<<<check_csbackup answer" and a line
+    "check_csbackup answer>>>", the answer as compact UTF-8 JSON; exit 0. Windows
+    PowerShell writes warning, verbose and information records to a redirected standard
+    output; here warnings are captured into the answer and the others dropped, and
+    check_csbackup sets aside anything that still lands outside the two marker lines.
+    If neither module loads: a message on standard error, exit 1.
+
+    Stand-alone, with -OutDirectory: for a server check_csbackup.exe does not run on
+    (Windows Server 2012 R2; the exe needs Windows 10 / Server 2016 or later). The script
+    then writes the answer of each pool to <OutDirectory>\<pool>.json, with CollectedAt,
+    ComputerName and CollectorVersion, replacing each file in one step (a new temporary
+    file beside it, then File.Replace), and a check_csbackup elsewhere reads that file
+    like any status document and makes the same decisions. If the module does not load,
+    each file carries that Error. Exit 0 when every pool was collected, 1 when one was
+    not (its file says why), 2 on bad arguments.
+
+.PARAMETER Pool
+    Stand-alone: the pools to collect, e.g. -Pool pool01.contoso.com,pool02.contoso.com
+
+.PARAMETER OutDirectory
+    Stand-alone: the folder for the status files. It must exist and must not be a
+    junction or symbolic link; Register-CsBackupCollector.ps1 -ScriptOnly sets it up.
 
 .EXAMPLE
     $env:CSBACKUP_POOLS = "sfbpool.contoso.com"; .\Collect-CsBackupStatus.ps1
+
+.EXAMPLE
+    .\Collect-CsBackupStatus.ps1 -Pool pool01.contoso.com,pool02.contoso.com -OutDirectory C:\ProgramData\check_csbackup
 #>
+param(
+    [string[]] $Pool,
+    [string] $OutDirectory
+)
 
 $ErrorActionPreference = 'Stop'
-# Progress records would reach a redirected stderr as CLIXML.
+# Kept off standard output: warnings are captured where each cmdlet runs (see
+# Invoke-Gathering); verbose, debug, information and progress records are not wanted.
+$WarningPreference = 'SilentlyContinue'
+$VerbosePreference = 'SilentlyContinue'
+$DebugPreference = 'SilentlyContinue'
+$InformationPreference = 'SilentlyContinue'
 $ProgressPreference = 'SilentlyContinue'
 # Without a console (a service started the collector) there is no code page to set.
 try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { }
@@ -32,30 +74,75 @@ trap {
     exit 1
 }
 
-# A value as plain JSON-ready data: enums by name, objects with every property.
+$AnswerVersion = 1
+# The release this script belongs to; a stand-alone run writes it as CollectorVersion.
+$CollectorVersion = '0.1.0'
+$MaxDepth = 6
+$MaxItems = 100
+$MaxProperties = 50
+
+# A value as plain JSON-ready data, bounded in depth and fan-out (see .DESCRIPTION).
 function ConvertTo-PlainValue {
-    param($Value, [int]$Depth = 0)
+    param($Value, [int] $Depth = 0)
     if ($null -eq $Value) { return $null }
-    if ($Value -is [System.Enum]) { return "$Value" }
+    if ($Value -is [System.Enum]) { return $Value.ToString() }
     if ($Value -is [string] -or $Value -is [char] -or $Value -is [guid] -or $Value -is [uri]) {
         return "$Value"
     }
     if ($Value -is [datetime]) { return $Value.ToUniversalTime().ToString('o') }
-    if ($Value -is [decimal] -or $Value.GetType().IsPrimitive) { return $Value }
-    if ($Value -is [System.ValueType] -or $Depth -ge 6) { return "$Value" }
-    if ($Value -is [System.Collections.IDictionary]) {
-        $plain = [ordered]@{}
-        foreach ($key in $Value.Keys) {
-            $plain["$key"] = ConvertTo-PlainValue $Value[$key] ($Depth + 1)
-        }
-        return $plain
+    if ($Value -is [double] -or $Value -is [single]) {
+        # NaN and infinity have no JSON form.
+        if ([double]::IsNaN($Value) -or [double]::IsInfinity($Value)) { return "$Value" }
+        return $Value
     }
-    if ($Value -is [System.Collections.IEnumerable]) {
-        $items = @(foreach ($item in $Value) { , (ConvertTo-PlainValue $item ($Depth + 1)) })
-        return , $items
-    }
+    if ($Value -is [bool] -or $Value -is [decimal] -or $Value.GetType().IsPrimitive) { return $Value }
+    if ($Value -is [System.ValueType] -or $Depth -ge $MaxDepth) { return "$Value" }
+    if ($Value -is [System.Collections.IDictionary]) { return ConvertFrom-Dictionary $Value $Depth }
+    if ($Value -is [System.Collections.IEnumerable]) { return , (ConvertFrom-List $Value $Depth) }
+    return ConvertFrom-Object $Value $Depth
+}
+
+function ConvertFrom-Dictionary {
+    param($Value, [int] $Depth)
     $plain = [ordered]@{}
+    foreach ($key in $Value.Keys) {
+        if ($plain.Count -ge $MaxProperties) {
+            $plain['@LeftOut'] = "more than $MaxProperties entries"
+            break
+        }
+        $plain["$key"] = ConvertTo-PlainValue $Value[$key] ($Depth + 1)
+    }
+    return $plain
+}
+
+function ConvertFrom-List {
+    param($Value, [int] $Depth)
+    $items = New-Object System.Collections.Generic.List[object]
+    foreach ($item in $Value) {
+        if ($items.Count -ge $MaxItems) {
+            $items.Add([ordered]@{ '@LeftOut' = "more than $MaxItems items" })
+            break
+        }
+        $items.Add((ConvertTo-PlainValue $item ($Depth + 1)))
+    }
+    return , $items.ToArray()
+}
+
+function ConvertFrom-Object {
+    param($Value, [int] $Depth)
+    $plain = [ordered]@{}
+    try {
+        # The string form, when the type has its own: what a Fqdn or an XdsIdentity means.
+        $text = "$Value"
+        if ($text -ne $Value.GetType().FullName) { $plain['@Text'] = $text }
+    } catch { }
+    $count = 0
     foreach ($property in $Value.PSObject.Properties) {
+        if ($count -ge $MaxProperties) {
+            $plain['@LeftOut'] = "more than $MaxProperties properties"
+            break
+        }
+        $count++
         try {
             $plain[$property.Name] = ConvertTo-PlainValue $property.Value ($Depth + 1)
         } catch {
@@ -65,64 +152,206 @@ function ConvertTo-PlainValue {
     return $plain
 }
 
+# Runs one command and returns, apart, the objects it wrote, the texts of its warnings
+# and the message of the error that stopped it. Warnings are redirected into the
+# pipeline here (3>&1) and sorted out; verbose, debug and information records go
+# nowhere. So nothing a cmdlet says reaches standard output.
+function Invoke-Gathering {
+    param([scriptblock] $Command)
+    $WarningPreference = 'Continue'
+    $output = New-Object System.Collections.Generic.List[object]
+    $warnings = New-Object System.Collections.Generic.List[string]
+    $failure = $null
+    try {
+        & $Command 3>&1 4>$null 5>$null 6>$null | ForEach-Object {
+            if ($_ -is [System.Management.Automation.WarningRecord]) { $warnings.Add($_.Message) }
+            else { $output.Add($_) }
+        }
+    } catch {
+        $failure = $_.Exception.Message
+    }
+    return [ordered]@{ Output = $output.ToArray(); Warnings = $warnings.ToArray(); Error = $failure }
+}
+
+# Adds texts to a list; none ($null, an empty array) adds nothing.
+function Add-Text {
+    param($List, $Texts)
+    foreach ($text in $Texts) { $List.Add("$text") }
+}
+
+# Loads the SkypeForBusiness module, else Lync's (Lync Server 2013); returns the
+# warnings, or throws saying why neither loads.
+function Import-CsModule {
+    $sfb = Invoke-Gathering { Import-Module SkypeForBusiness -Scope Global -DisableNameChecking -ErrorAction Stop }
+    if ($null -eq $sfb.Error) { return , $sfb.Warnings }
+    $lync = Invoke-Gathering { Import-Module Lync -Scope Global -DisableNameChecking -ErrorAction Stop }
+    if ($null -eq $lync.Error) { return , $lync.Warnings }
+    throw "neither the SkypeForBusiness nor the Lync module loads ($($sfb.Error)); run this on a front-end server with the Skype for Business Server management tools"
+}
+
+# What Get-CsManagementStoreReplicationStatus says about the CMS, and what Get-CsPool
+# and Get-CsComputer say about the name it gives as ActiveMasterFqdn.
+function Get-CmsAnswer {
+    param($Warnings)
+    $cms = Invoke-Gathering { Get-CsManagementStoreReplicationStatus -CentralManagementStoreStatus -ErrorAction Stop }
+    Add-Text $Warnings $cms.Warnings
+    if ($null -ne $cms.Error) { return [ordered]@{ Cms = [ordered]@{ Error = $cms.Error } } }
+    $answer = [ordered]@{ Cms = [ordered]@{ Objects = @(foreach ($o in $cms.Output) { ConvertTo-PlainValue $o }) } }
+    $names = @(foreach ($o in $cms.Output) {
+        $property = $o.PSObject.Properties['ActiveMasterFqdn']
+        if ($null -ne $property -and "$($property.Value)" -ne '') { "$($property.Value)" }
+    })
+    if ($names.Count -eq 0) { return $answer }
+    $name = $names[0]
+    $lookup = [ordered]@{ Name = $name }
+    $pool = Invoke-Gathering { Get-CsPool -Identity $name -ErrorAction Stop }
+    Add-Text $Warnings $pool.Warnings
+    if ($null -ne $pool.Error) { $lookup['GetCsPoolError'] = $pool.Error }
+    else { $lookup['GetCsPool'] = @(foreach ($o in $pool.Output) { ConvertTo-PlainValue $o }) }
+    $computer = Invoke-Gathering { Get-CsComputer -Identity $name -ErrorAction Stop }
+    Add-Text $Warnings $computer.Warnings
+    if ($null -ne $computer.Error) { $lookup['GetCsComputerError'] = $computer.Error }
+    else { $lookup['GetCsComputer'] = @(foreach ($o in $computer.Output) { ConvertTo-PlainValue $o }) }
+    $answer['MasterLookup'] = $lookup
+    return $answer
+}
+
+# Everything Get-CsBackupServiceStatus returned for one pool, or why it failed.
+function Get-PoolAnswer {
+    param([string] $Pool)
+    $status = Invoke-Gathering { Get-CsBackupServiceStatus -PoolFqdn $Pool -ErrorAction Stop }
+    $entry = [ordered]@{ Pool = $Pool }
+    if ($null -ne $status.Error) {
+        $entry['Error'] = "Get-CsBackupServiceStatus -PoolFqdn ${Pool}: $($status.Error)"
+    } else {
+        $entry['Results'] = @(foreach ($o in $status.Output) { ConvertTo-PlainValue $o })
+    }
+    $entry['Warnings'] = $status.Warnings
+    return $entry
+}
+
+# The whole answer for $Pools: one module load, the CMS once, each pool.
+function Get-CsBackupAnswer {
+    param([string[]] $Pools)
+    $warnings = New-Object System.Collections.Generic.List[string]
+    Add-Text $warnings (Import-CsModule)
+    $answer = [ordered]@{ CsBackupAnswer = $AnswerVersion }
+    $cms = Get-CmsAnswer $warnings
+    $entries = @(foreach ($pool in $Pools) { Get-PoolAnswer $pool })
+    $answer['Warnings'] = $warnings.ToArray()
+    foreach ($key in $cms.Keys) { $answer[$key] = $cms[$key] }
+    $answer['Pools'] = $entries
+    return $answer
+}
+
+# Stand-alone: writes $Bytes to $Path so that a reader sees the old whole file or the
+# new whole file. The temporary file is created new (CreateNew: an existing file or link
+# of that name is never opened) under a random name in the same folder, flushed to disk,
+# then put in place in one step; a reader holding the old file open delays that briefly.
+function Write-FileAtomically {
+    param([string] $Path, [byte[]] $Bytes)
+    $folder = Split-Path -Parent $Path
+    $random = [System.IO.Path]::GetRandomFileName().Replace('.', '')
+    $temporary = Join-Path $folder ('.' + (Split-Path -Leaf $Path) + ".$random.tmp")
+    $stream = [System.IO.File]::Open($temporary, [System.IO.FileMode]::CreateNew,
+        [System.IO.FileAccess]::Write, [System.IO.FileShare]::None)
+    try {
+        $stream.Write($Bytes, 0, $Bytes.Length)
+        $stream.Flush($true)
+    } finally {
+        $stream.Dispose()
+    }
+    for ($try = 1; ; $try++) {
+        try {
+            if ([System.IO.File]::Exists($Path)) { [System.IO.File]::Replace($temporary, $Path, $null) }
+            else { [System.IO.File]::Move($temporary, $Path) }
+            return
+        } catch [System.IO.IOException] {
+            if ($try -ge 20) {
+                Remove-Item -LiteralPath $temporary -Force -ErrorAction SilentlyContinue
+                throw
+            }
+            Start-Sleep -Milliseconds 50
+        } catch {
+            Remove-Item -LiteralPath $temporary -Force -ErrorAction SilentlyContinue
+            throw
+        }
+    }
+}
+
+# Stand-alone: removes temporary files a killed run left beside $Name, once they are
+# too old to belong to a run still going.
+function Remove-StaleTemporary {
+    param([string] $Folder, [string] $Name)
+    $before = (Get-Date).AddMinutes(-15)
+    Get-ChildItem -LiteralPath $Folder -Filter ".$Name.*.tmp" -Force -File -ErrorAction SilentlyContinue |
+        Where-Object { $_.LastWriteTime -lt $before } |
+        Remove-Item -Force -ErrorAction SilentlyContinue
+}
+
+# Stand-alone: the answer when the module does not load: each pool carries the reason.
+function Get-FailedAnswer {
+    param([string[]] $Pools, [string] $Reason)
+    return [ordered]@{
+        CsBackupAnswer = $AnswerVersion
+        Warnings = @()
+        Cms = [ordered]@{ Error = $Reason }
+        Pools = @(foreach ($p in $Pools) { [ordered]@{ Pool = $p; Error = "Collect-CsBackupStatus: $Reason" } })
+    }
+}
+
+# Stand-alone: one status file per pool in $Folder; exit 1 if a pool was not collected.
+function Invoke-StandAlone {
+    param([string[]] $Pools, [string] $Folder)
+    $item = Get-Item -LiteralPath $Folder -Force
+    if (-not $item.PSIsContainer) { throw "-OutDirectory $Folder is not a folder" }
+    if ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+        throw "refusing to write into $Folder, a reparse point (a junction or symbolic link): the status files would land wherever it points; give the real folder, or remove it and run Register-CsBackupCollector.ps1 -ScriptOnly again"
+    }
+    try { $answer = Get-CsBackupAnswer $Pools }
+    catch { $answer = Get-FailedAnswer $Pools $_.Exception.Message }
+    $answer['CollectedAt'] = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ')
+    $answer['ComputerName'] = $env:COMPUTERNAME
+    $answer['CollectorVersion'] = "$CollectorVersion (Collect-CsBackupStatus.ps1)"
+    $failed = 0
+    foreach ($entry in $answer['Pools']) {
+        $one = [ordered]@{}
+        foreach ($key in $answer.Keys) { $one[$key] = $answer[$key] }
+        $one['Pools'] = @($entry)
+        $json = ConvertTo-Json -InputObject $one -Depth 30 -Compress
+        $name = $entry['Pool'].TrimEnd('.') + '.json'
+        Write-FileAtomically (Join-Path $Folder $name) ((New-Object System.Text.UTF8Encoding $false).GetBytes($json + "`n"))
+        Remove-StaleTemporary $Folder $name
+        if ($entry.Contains('Error')) { $failed++ }
+    }
+    if ($failed -gt 0) {
+        [Console]::Error.WriteLine("Collect-CsBackupStatus: collecting $failed pool(s) failed: their files carry the Error, which the check reports")
+        exit 1
+    }
+    exit 0
+}
+
+if ($OutDirectory) {
+    $pools = @($Pool | ForEach-Object { $_ -split ',' } | ForEach-Object { $_.Trim() } | Where-Object { $_ })
+    $bad = @($pools | Where-Object { $_ -notmatch '\A[A-Za-z0-9][A-Za-z0-9.-]{0,252}\z' })
+    if ($pools.Count -eq 0 -or $bad.Count -gt 0) {
+        [Console]::Error.WriteLine("Collect-CsBackupStatus: -Pool needs pool FQDNs (letters, digits, '-' and '.'), e.g. -Pool sfbpool.contoso.com; got '$($bad -join "', '")'")
+        exit 2
+    }
+    Invoke-StandAlone $pools $OutDirectory
+}
+
 $pools = @("$env:CSBACKUP_POOLS" -split '[\r\n,]+' | ForEach-Object { $_.Trim() } | Where-Object { $_ })
 if ($pools.Count -eq 0) {
-    [Console]::Error.WriteLine('Collect-CsBackupStatus: CSBACKUP_POOLS names no pool (one FQDN per line)')
+    [Console]::Error.WriteLine('Collect-CsBackupStatus: CSBACKUP_POOLS names no pool (one FQDN per line), or run it stand-alone with -Pool and -OutDirectory')
     exit 2
 }
 
-try {
-    Import-Module SkypeForBusiness -ErrorAction Stop -Verbose:$false
-} catch {
-    $first = $_.Exception.Message
-    try {
-        Import-Module Lync -ErrorAction Stop -Verbose:$false
-    } catch {
-        [Console]::Error.WriteLine("Collect-CsBackupStatus: neither the SkypeForBusiness nor the Lync module loads ($first); run this on a front-end server with the Skype for Business Server management tools")
-        exit 1
-    }
-}
-
-$activeMaster = $null
-$activeMasterError = $null
-try {
-    $cms = Get-CsManagementStoreReplicationStatus -CentralManagementStoreStatus -ErrorAction Stop
-    $activeMaster = "$(@($cms)[0].ActiveMasterFqdn)"
-} catch {
-    $activeMasterError = "Get-CsManagementStoreReplicationStatus: $($_.Exception.Message)"
-}
-
-$results = @(foreach ($pool in $pools) {
-    $entry = [ordered]@{ PoolFqdn = $pool }
-    try {
-        $status = @(Get-CsBackupServiceStatus -PoolFqdn $pool -ErrorAction Stop)
-        if ($status.Count -eq 0) {
-            $entry['Error'] = "Get-CsBackupServiceStatus -PoolFqdn $pool returned nothing"
-        } else {
-            $plain = ConvertTo-PlainValue $status[0]
-            if ($plain -isnot [System.Collections.IDictionary]) { $plain = @{ Status = $plain } }
-            foreach ($key in @($plain.Keys)) {
-                # The pool asked for names the entry; the cmdlet's own spelling is kept aside.
-                if ($key -eq 'PoolFqdn') { $entry['ReportedPoolFqdn'] = $plain[$key] }
-                else { $entry[$key] = $plain[$key] }
-            }
-        }
-    } catch {
-        $entry['Error'] = "Get-CsBackupServiceStatus -PoolFqdn ${pool}: $($_.Exception.Message)"
-    }
-    # Absent when unknown: an empty ActiveMasterFqdn means the CMS is unavailable.
-    if ($null -ne $activeMaster) { $entry['ActiveMasterFqdn'] = $activeMaster }
-    if ($null -ne $activeMasterError) { $entry['ActiveMasterFqdnError'] = $activeMasterError }
-    , $entry
-})
-
-if ($results.Count -eq 1) {
-    $json = ConvertTo-Json -InputObject $results[0] -Depth 20 -Compress
-} else {
-    $json = ConvertTo-Json -InputObject $results -Depth 20 -Compress
-}
-# Raw UTF-8 bytes on stdout, whatever the console's code page.
-$bytes = (New-Object System.Text.UTF8Encoding $false).GetBytes($json + "`n")
+$json = ConvertTo-Json -InputObject (Get-CsBackupAnswer $pools) -Depth 30 -Compress
+# Raw UTF-8 bytes on stdout, whatever the console's code page, framed by marker lines so
+# that anything else PowerShell prints there is told apart from the answer.
+$framed = "`n<<<check_csbackup answer`n" + $json + "`ncheck_csbackup answer>>>`n"
+$bytes = (New-Object System.Text.UTF8Encoding $false).GetBytes($framed)
 $stdout = [Console]::OpenStandardOutput()
 $stdout.Write($bytes, 0, $bytes.Length)
 $stdout.Flush()

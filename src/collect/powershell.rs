@@ -1,7 +1,7 @@
 //! Running PowerShell: its command line, and a child bounded in time and in output.
 //!
-//! The script travels as `-EncodedCommand` (base64 of its UTF-16LE text) and the pools
-//! in the environment variable `CSBACKUP_POOLS`, so no shell parses anything and no pool
+//! The script travels as `-EncodedCommand` (base64 of its UTF-16LE text, without its
+//! comments: see `transport`) and the pools in the environment variable `CSBACKUP_POOLS`, so no shell parses anything and no pool
 //! name is ever part of code. Standard output and standard error are drained on threads
 //! of their own, so neither pipe can fill and stall the child, and each is kept only up
 //! to a cap. The child is polled rather than waited on, so that it is stopped the moment
@@ -124,7 +124,7 @@ pub struct Caps {
 pub fn run(program: &Path, pools: &[String], deadline: Instant, caps: Caps) -> io::Result<Ending> {
     let mut command = Command::new(program);
     command
-        .args(arguments(SCRIPT))
+        .args(arguments(&super::transport::compact(SCRIPT)))
         .env(POOLS_VARIABLE, pools.join("\n"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -249,9 +249,11 @@ mod tests {
 
     #[test]
     fn the_command_line_fits_windows_limit() {
-        // CreateProcess refuses command lines over 32767 characters.
-        let length: usize = arguments(SCRIPT).iter().map(|a| a.len() + 1).sum();
-        assert!(length + "powershell.exe".len() < 32_767, "{length}");
+        // CreateProcess refuses command lines over 32767 characters; keep room to grow.
+        let sent = super::super::transport::compact(SCRIPT);
+        let length: usize = arguments(&sent).iter().map(|a| a.len() + 1).sum();
+        let program = r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe";
+        assert!(length + program.len() < 30_000, "{length}");
         assert!(
             SCRIPT.is_ascii(),
             "keep the script ASCII: it is read on any code page"
@@ -259,11 +261,43 @@ mod tests {
     }
 
     #[test]
+    fn the_script_travels_safely_without_its_comments() {
+        // What `transport::compact` relies on.
+        assert!(
+            !SCRIPT.contains("@'") && !SCRIPT.contains("@\""),
+            "no here-strings"
+        );
+        assert_eq!(
+            SCRIPT.matches("<#").count(),
+            1,
+            "one block comment, the help"
+        );
+        assert!(SCRIPT.starts_with("<#\n"));
+        assert!(
+            SCRIPT.lines().all(|l| !l.trim_end().ends_with('`')),
+            "no backtick line continuations"
+        );
+        let sent = super::super::transport::compact(SCRIPT);
+        assert!(!sent.contains(".SYNOPSIS") && !sent.contains("\n#"));
+        assert!(sent.starts_with("param(\n"));
+        assert!(sent.contains("Get-CsBackupServiceStatus -PoolFqdn $Pool"));
+    }
+
+    #[test]
     fn the_script_reads_pools_as_data() {
         assert!(SCRIPT.contains("$env:CSBACKUP_POOLS"));
-        assert!(SCRIPT.contains("Get-CsBackupServiceStatus -PoolFqdn $pool"));
+        assert!(SCRIPT.contains("Get-CsBackupServiceStatus -PoolFqdn $Pool"));
         assert!(SCRIPT.contains("Import-Module SkypeForBusiness"));
         assert!(SCRIPT.contains("Import-Module Lync"));
         assert!(SCRIPT.contains("ActiveMasterFqdn"));
+        // The frame the collector looks for, and the answer's version.
+        assert!(SCRIPT.contains(&format!("`n{}`n", super::super::frame::BEGIN)));
+        assert!(SCRIPT.contains(&format!("`n{}`n", super::super::frame::END)));
+        use crate::input::answer::{VERSION, VERSION_KEY};
+        assert!(SCRIPT.contains(&format!("{VERSION_KEY} = $AnswerVersion")));
+        assert!(SCRIPT.contains(&format!("$AnswerVersion = {VERSION}\n")));
+        // What a stand-alone run writes as CollectorVersion.
+        let version = env!("CARGO_PKG_VERSION");
+        assert!(SCRIPT.contains(&format!("$CollectorVersion = '{version}'\n")));
     }
 }

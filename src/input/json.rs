@@ -9,11 +9,14 @@ mod tree;
 
 pub(super) use tree::{Node, Object};
 
-use super::scalar;
+use super::{answer, scalar};
 use crate::model::{clip, CollectedAt, DamagedModule, Module, Modules, Pool, Reported};
 
 /// Reads a JSON status document into its pools.
 pub fn read(source: &str) -> Result<Vec<Pool>, String> {
+    if answer::is_answer(source) {
+        return read_answer(source);
+    }
     let value = tree::parse(source).map_err(|e| {
         let hint = if e.is_eof() {
             "the document ends too early: was it cut short while being written?"
@@ -39,6 +42,26 @@ pub fn read(source: &str) -> Result<Vec<Pool>, String> {
             describe(&other)
         )),
     }
+}
+
+/// The collector script's own file (written stand-alone, where the binary does not run):
+/// decided as `check_csbackup collect` decides, then read as its pool objects.
+fn read_answer(source: &str) -> Result<Vec<Pool>, String> {
+    let value: serde_json::Value = serde_json::from_str(source.trim_start_matches('\u{feff}'))
+        .map_err(|e| format!("a collector answer that is not valid JSON ({e})"))?;
+    let objects = answer::Answer::parse(value)?.pool_objects();
+    if objects.is_empty() {
+        return Err("a collector answer that holds no pool".into());
+    }
+    Ok(objects
+        .into_iter()
+        .filter_map(
+            |object| match Node::from(serde_json::Value::Object(object)) {
+                Node::Object(map) => Some(read_pool(map)),
+                _ => None,
+            },
+        )
+        .collect())
 }
 
 fn read_list(items: Vec<Node>) -> Result<Vec<Pool>, String> {
@@ -105,16 +128,19 @@ fn field(key: &str, fields: &[&'static str]) -> &'static str {
         .unwrap_or("")
 }
 
-const POOL_FIELDS: [&str; 9] = [
+const POOL_FIELDS: [&str; 12] = [
     "backupmodules",
     "poolfqdn",
     "overallexportstatus",
     "overallimportstatus",
     "activemasterfqdn",
+    "activemasterserverfqdn",
+    "activemasterfqdnerror",
     "collectedat",
     "computername",
     "collectorversion",
     "error",
+    "warnings",
 ];
 
 const STATUS_KEYS: [&str; 7] = [
@@ -183,6 +209,16 @@ pub(super) fn read_pool(map: Object) -> Pool {
                     v => string(v),
                 }
             }
+            "activemasterserverfqdn" if pool.active_master_server_fqdn.is_none() => {
+                pool.active_master_server_fqdn = string(&value).filter(|f| !f.is_empty())
+            }
+            "activemasterfqdnerror" if pool.active_master_error.is_none() => {
+                pool.active_master_error = match &value {
+                    Node::Null => None,
+                    v => Some(string(v).unwrap_or_else(|| compact(v))),
+                }
+            }
+            "warnings" if pool.warnings.is_empty() => pool.warnings = warnings(value),
             "collectedat" if pool.collected_at.is_none() => {
                 pool.collected_at = Some(collected_at(&value))
             }
@@ -295,6 +331,30 @@ fn status(value: &Node) -> Reported {
         Node::Number(n) => Reported::Number(n.to_string()),
         other => Reported::Malformed(describe(other)),
     }
+}
+
+/// The most warnings kept of a pool: the collector keeps ten, a longer list is not one
+/// it wrote, and the long output must stay readable.
+const MOST_WARNINGS: usize = 20;
+
+/// `Warnings`: a list of texts (or one text), each clipped, at most [`MOST_WARNINGS`].
+fn warnings(value: Node) -> Vec<String> {
+    let items = match unwrap_list(value) {
+        Node::Array(items) => items,
+        Node::Null => vec![],
+        other => vec![other],
+    };
+    let total = items.len();
+    let mut kept: Vec<String> = items
+        .iter()
+        .take(MOST_WARNINGS)
+        .map(|item| string(item).unwrap_or_else(|| compact(item)))
+        .filter(|text| !text.is_empty())
+        .collect();
+    if total > MOST_WARNINGS {
+        kept.push(format!("... and {} more", total - MOST_WARNINGS));
+    }
+    kept
 }
 
 fn collected_at(value: &Node) -> CollectedAt {
@@ -452,6 +512,37 @@ mod tests {
         assert_eq!(p.active_master_fqdn.as_deref(), Some(""));
         assert_eq!(p.error.as_deref(), Some("Access denied"));
         assert_eq!(p.modules, Modules::Absent);
+    }
+
+    #[test]
+    fn reads_the_cms_master_fields_and_warnings() {
+        let pools = read(
+            r#"{"PoolFqdn":"p","ActiveMasterFqdn":"pool01.contoso.com",
+                "ActiveMasterServerFqdn":"fe01.contoso.com","ActiveMasterFqdnError":null,
+                "Warnings":["WARNING: slow","",{"Message":"odd"}]}"#,
+        )
+        .unwrap();
+        let p = &pools[0];
+        assert_eq!(p.active_master_fqdn.as_deref(), Some("pool01.contoso.com"));
+        assert_eq!(
+            p.active_master_server_fqdn.as_deref(),
+            Some("fe01.contoso.com")
+        );
+        assert_eq!(p.active_master_error, None);
+        assert_eq!(p.warnings, vec!["WARNING: slow", r#"{"Message":"odd"}"#]);
+        assert!(p.other.is_empty(), "{:?}", p.other);
+        let failed =
+            read(r#"{"PoolFqdn":"p","ActiveMasterFqdnError":"denied","Warnings":"one"}"#).unwrap();
+        assert_eq!(failed[0].active_master_error.as_deref(), Some("denied"));
+        assert_eq!(failed[0].warnings, vec!["one"]);
+        let many: Vec<String> = (0..30).map(|i| format!("\"w{i}\"")).collect();
+        let many = read(&format!(
+            r#"{{"PoolFqdn":"p","Warnings":[{}]}}"#,
+            many.join(",")
+        ))
+        .unwrap();
+        assert_eq!(many[0].warnings.len(), MOST_WARNINGS + 1);
+        assert_eq!(many[0].warnings.last().unwrap(), "... and 10 more");
     }
 
     #[test]

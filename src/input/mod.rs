@@ -3,6 +3,7 @@
 //! Each stage refuses bad input with a message that names the source and says what to
 //! do; nothing is read whole before its size is known to be below `--max-input`.
 
+pub mod answer;
 mod clixml;
 mod encoding;
 mod json;

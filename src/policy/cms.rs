@@ -1,8 +1,15 @@
 //! Whether a pool hosts the active Central Management Store: `NotInitialized` is
 //! expected only where it does not.
+//!
+//! The document's `ActiveMasterFqdn` names the pool; `ActiveMasterServerFqdn`, the server
+//! the CMS status named when it was a server rather than its pool, is never compared with
+//! a pool's name: a server never matches, and the real master would pass as not hosting
+//! the CMS.
+
+use std::borrow::Cow;
 
 use super::Settings;
-use crate::model::{same_fqdn, Pool};
+use crate::model::{clip, same_fqdn, Pool};
 
 /// Whether a pool hosts the active Central Management Store, and how we know.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,7 +18,7 @@ pub(super) enum CmsRole {
     NotMaster(&'static str),
     /// Not known: why, and what the operator can give the plugin so it knows.
     Unknown {
-        why: &'static str,
+        why: Cow<'static, str>,
         hint: &'static str,
     },
 }
@@ -34,20 +41,35 @@ pub(super) fn cms_role(
     let unnamed = pool.fqdn.is_none() && name.starts_with("unnamed pool");
     match (master, unnamed) {
         (None, true) => CmsRole::Unknown {
-            why: "the document names no pool, and neither --cms-master-pool nor the document's \
-                  ActiveMasterFqdn names the CMS master",
+            why: format!("the document names no pool, and {}", unknown_master(pool)).into(),
             hint: "give --pool and --cms-master-pool",
         },
         (None, false) => CmsRole::Unknown {
-            why: "neither --cms-master-pool nor the document's ActiveMasterFqdn names it",
+            why: unknown_master(pool),
             hint: "give --cms-master-pool",
         },
         (Some(_), true) => CmsRole::Unknown {
-            why: "the document names no pool",
+            why: "the document names no pool".into(),
             hint: "the document names no pool, give --pool so the plugin knows which pool the \
                    module list belongs to",
         },
         (Some((master, source)), false) if same_fqdn(name, master) => CmsRole::Master(source),
         (Some((_, source)), false) => CmsRole::NotMaster(source),
     }
+}
+
+/// Why nothing names the pool hosting the active CMS.
+fn unknown_master(pool: &Pool) -> Cow<'static, str> {
+    if let Some(error) = &pool.active_master_error {
+        return format!(
+            "the collector could not tell which pool it is ({})",
+            clip(error, 300)
+        )
+        .into();
+    }
+    if let Some(server) = &pool.active_master_server_fqdn {
+        return format!("the document names only the server hosting it ({server}), not its pool")
+            .into();
+    }
+    "neither --cms-master-pool nor the document's ActiveMasterFqdn names it".into()
 }

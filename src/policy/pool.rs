@@ -22,6 +22,11 @@ pub(super) fn evaluate_pool(
 ) -> PoolVerdict {
     let mut findings = Vec::new();
     let mut notes = vec![Note::source(role_note(role))];
+    if let Some(server) = &pool.active_master_server_fqdn {
+        notes.push(Note::source(format!(
+            "the active CMS master is the server {server}"
+        )));
+    }
     if let Some(computer) = &pool.computer_name {
         let version = pool
             .collector_version
@@ -32,6 +37,12 @@ pub(super) fn evaluate_pool(
         )));
     }
     findings.extend(collection_finding(&pool, settings));
+    // A warning is worth reading, never a failure: a note at -v, whatever it says.
+    notes.extend(
+        pool.warnings
+            .iter()
+            .map(|warning| Note::notice(format!("PowerShell warned while collecting: {warning}"))),
+    );
     let failed = pool.error.is_some();
     let modules = evaluate_modules(pool.modules, failed, role, settings, &mut findings);
     for (direction, reported) in [

@@ -3,26 +3,53 @@
 //!
 //! It insists on being called the way the collector must call PowerShell: exactly
 //! `-NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand <base64>`,
-//! the base64 decoding to UTF-16LE text that is the collector script (compared with the
-//! file `CSBACKUP_STAND_IN_SCRIPT` names, when set), with no pool name anywhere in the
+//! the base64 decoding to UTF-16LE text that is the collector script as it travels
+//! (compared with the file `CSBACKUP_STAND_IN_SCRIPT` names, when set, without its
+//! comments: src/collect/transport.rs, included here), with no pool name anywhere in the
 //! script's text and the pools in `CSBACKUP_POOLS`. Otherwise it exits 64.
 //!
-//! `CSBACKUP_STAND_IN` picks how it answers:
-//! - `answer` (default): like the real script, one object per pool (an array for
-//!   several); a pool whose name starts with `denied` gets an `Error`;
+//! It answers as Collect-CsBackupStatus.ps1 does: the answer's JSON between the lines
+//! `<<<check_csbackup answer` and `check_csbackup answer>>>`, values serialised as the
+//! script writes them. `CSBACKUP_STAND_IN` picks what Windows PowerShell and the Skype
+//! for Business cmdlets did:
+//! - `answer` (default): one status object per pool; a pool whose name starts with
+//!   `denied` failed with access denied; the CMS names the first pool as its master;
+//! - `warnings`: as `answer`, but Windows PowerShell 5.1 printed `WARNING:` lines (CRLF)
+//!   on the redirected stdout before the answer, and the script captured one warning;
+//! - `several`: Get-CsBackupServiceStatus returned two objects for the first pool, the
+//!   second holding `CentralMgmt.CMSMaster` in ErrorState;
+//! - `several-disagreeing`: two objects for the first pool, naming different pools;
+//! - `cms-empty`: the CMS status has an empty ActiveMasterFqdn (the CMS is unavailable);
+//! - `cms-none`: Get-CsManagementStoreReplicationStatus returned nothing;
+//! - `cms-no-property`: it returned an object without ActiveMasterFqdn;
+//! - `server-master`: ActiveMasterFqdn names fe02.contoso.com, a server of the last
+//!   pool (whose CMSMaster is NotInitialized), with what Get-CsPool and Get-CsComputer
+//!   said about it;
+//! - `fqdn-objects`: PoolFqdn, Identity and the names as Fqdn / XdsIdentity objects reach
+//!   the collector (`{"@Text": ..., ...}`), and a property the script cut short;
 //! - `fail`: module loading fails, stderr and exit 1;
 //! - `hang`: sleeps for an hour;
-//! - `garbage`: text that is not JSON, exit 0;
-//! - `partial`: a JSON document cut mid-line, exit 0;
+//! - `garbage`: a warning and text that is not an answer, exit 0;
+//! - `partial`: an answer cut mid-line, exit 0;
 //! - `noisy`: a megabyte on stderr first, then the answer;
 //! - `big`: the answer padded to `CSBACKUP_STAND_IN_BYTES` bytes, written in 4 KiB
 //!   pieces `CSBACKUP_STAND_IN_DELAY_MS` apart.
 //!
-//! When `CSBACKUP_STAND_IN_LOG` names a file, it appends its process id and pools there
-//! before anything else, so a test can tell it ran (or was never started).
+//! `CSBACKUP_STAND_IN_LOAD_MS` makes it wait that long first, as loading the Skype for
+//! Business module does. When `CSBACKUP_STAND_IN_LOG` names a file, it appends its
+//! process id and pools there before anything else, so a test can tell it ran (or was
+//! never started) and how often.
 
 use std::io::Write;
 use std::time::Duration;
+
+#[path = "../../src/collect/transport.rs"]
+mod transport;
+
+const USUAL: [(&str, &str); 2] = [
+    ("UserServices.PresenceFocus", "SteadyState"),
+    ("ConfServices.DataConf", "FinalState"),
+];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,78 +71,218 @@ fn main() {
         eprintln!("stand-in PowerShell: {complaint}");
         std::process::exit(64);
     }
+    std::thread::sleep(Duration::from_millis(number(
+        "CSBACKUP_STAND_IN_LOAD_MS",
+        0,
+    )));
     let mode = std::env::var("CSBACKUP_STAND_IN").unwrap_or_else(|_| "answer".into());
+    let mut answer = Answer::usual(&pools);
+    let (first, last) = (&pools[0], &pools[pools.len() - 1]);
     match mode.as_str() {
-        "answer" => print!("{}\n", answer(&pools, 0)),
+        "answer" => {}
+        "warnings" => {
+            print!("WARNING: The names of some imported commands from the module 'SkypeForBusiness' include unapproved verbs that might make them less discoverable.\r\n");
+            print!("WARNING: Get-CsBackupServiceStatus: the Backup Service on {last} has not replicated for 4 minutes.\r\n");
+            answer.warnings.push(format!("The pool {first} has a newer topology than this server; run Get-CsManagementStoreReplicationStatus."));
+        }
+        "several" => {
+            answer.entries[0] = entry(
+                first,
+                &[
+                    result(first, &USUAL, ""),
+                    result(first, &[("CentralMgmt.CMSMaster", "ErrorState")], ""),
+                ],
+            );
+        }
+        "several-disagreeing" => {
+            answer.entries[0] = entry(
+                first,
+                &[
+                    result(first, &USUAL, ""),
+                    result("other.contoso.com", &USUAL, ""),
+                ],
+            );
+        }
+        "cms-empty" => answer.cms = cms(&[r#""ActiveMasterFqdn":"""#]),
+        "cms-none" => answer.cms = cms(&[]),
+        "cms-no-property" => {
+            answer.cms = cms(&[r#""ActiveReplicatorAgents":["fe01.contoso.com"]"#])
+        }
+        "server-master" => {
+            answer.cms = cms(&[r#""ActiveMasterFqdn":{"@Text":"fe02.contoso.com"}"#]);
+            answer.lookup = format!(
+                r#"{{"Name":"fe02.contoso.com","GetCsPoolError":"Cannot find a pool with the identity \"fe02.contoso.com\".","GetCsComputer":[{{"@Text":"fe02.contoso.com","Identity":{{"@Text":"fe02.contoso.com"}},"Pool":{{"@Text":"{last}"}},"Fqdn":{{"@Text":"fe02.contoso.com"}}}}]}}"#
+            );
+        }
+        "fqdn-objects" => {
+            let text = |s: &str| format!(r#"{{"@Text":"{s}"}}"#);
+            answer.entries = pools.iter().enumerate().map(|(index, pool)| {
+                let modules: Vec<String> = usual_modules(index).iter().map(|(id, export)| {
+                    format!(
+                        r#"{{"Identity":{{"@Text":"{id}","InstanceId":"00000000-0000-0000-0000-00000000000{index}","ScopeClass":"Global"}},"ExportStatus":"{export}","ImportStatus":"NormalState"}}"#
+                    )
+                }).collect();
+                format!(
+                    r#"{{"Pool":"{pool}","Results":[{{"PoolFqdn":{},"BackupModules":[{}],"Details":{{"Site":"site:Redmond","@LeftOut":"more than 50 properties"}}}}],"Warnings":[]}}"#,
+                    text(pool),
+                    modules.join(",")
+                )
+            }).collect();
+            answer.cms = cms(&[&format!(r#""ActiveMasterFqdn":{}"#, text(first))]);
+            answer.lookup = format!(
+                r#"{{"Name":"{first}","GetCsPool":[{{"Identity":{},"Fqdn":{},"Computers":[{}]}}],"GetCsComputerError":"Cannot find a computer."}}"#,
+                text(first),
+                text(first),
+                text("fe01.contoso.com")
+            );
+        }
         "fail" => {
-            eprint!("Import-Module : The specified module 'SkypeForBusiness' was not loaded because no valid module file was found in any module directory.\r\nAt line:1 char:1\r\n");
+            eprint!("Collect-CsBackupStatus: neither the SkypeForBusiness nor the Lync module loads (The specified module 'SkypeForBusiness' was not loaded because no valid module file was found in any module directory.)\r\n");
             std::process::exit(1);
         }
         "hang" => std::thread::sleep(Duration::from_secs(3600)),
-        "garbage" => print!("WARNING: The names of some imported commands include unapproved verbs.\r\nthis is not JSON\r\n"),
-        "partial" => print!(
-            r#"{{"PoolFqdn":"{}","BackupModules":[{{"Identity":"UserServices.PresenceFocus","ExportStatus":"Stea"#,
-            pools.first().map(String::as_str).unwrap_or("pool01.contoso.com")
-        ),
+        "garbage" => {
+            print!("WARNING: The names of some imported commands include unapproved verbs.\r\nthis is not JSON\r\n");
+            return;
+        }
+        "partial" => {
+            let whole = frame(&answer.json());
+            print!("{}", &whole[..whole.len() / 2]);
+            return;
+        }
         "noisy" => {
             let line = "VERBOSE: Loading module from path 'C:\\Program Files\\Common Files\\Skype for Business Server 2019\\Modules\\SkypeForBusiness\\SkypeForBusiness.psd1'.\r\n";
             let mut stderr = std::io::stderr().lock();
             for _ in 0..(1 << 20) / line.len() {
                 stderr.write_all(line.as_bytes()).expect("stderr written");
             }
-            drop(stderr);
-            print!("{}\n", answer(&pools, 0));
         }
         "big" => {
-            let bytes: usize = std::env::var("CSBACKUP_STAND_IN_BYTES")
-                .ok()
-                .and_then(|b| b.parse().ok())
-                .unwrap_or(1 << 20);
-            let delay: u64 = std::env::var("CSBACKUP_STAND_IN_DELAY_MS")
-                .ok()
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(0);
-            let text = answer(&pools, bytes);
+            answer.entries[0] = entry(
+                first,
+                &[result(
+                    first,
+                    &USUAL,
+                    &"x".repeat(number("CSBACKUP_STAND_IN_BYTES", 1 << 20) as usize),
+                )],
+            );
+            let delay = Duration::from_millis(number("CSBACKUP_STAND_IN_DELAY_MS", 0));
+            let text = frame(&answer.json());
             let mut stdout = std::io::stdout().lock();
             for piece in text.as_bytes().chunks(4096) {
-                if stdout.write_all(piece).and_then(|()| stdout.flush()).is_err() {
+                if stdout
+                    .write_all(piece)
+                    .and_then(|()| stdout.flush())
+                    .is_err()
+                {
                     std::process::exit(0); // the collector went away
                 }
-                std::thread::sleep(Duration::from_millis(delay));
+                std::thread::sleep(delay);
             }
+            return;
         }
         other => {
             eprintln!("stand-in PowerShell: unknown CSBACKUP_STAND_IN mode '{other}'");
             std::process::exit(64);
         }
     }
+    print!("{}", frame(&answer.json()));
 }
 
-/// The real script's answer for `pools`, the first padded to about `padding` bytes.
-fn answer(pools: &[String], padding: usize) -> String {
-    let objects: Vec<String> = pools
+/// The parts of the script's answer, each as JSON text.
+struct Answer {
+    warnings: Vec<String>,
+    cms: String,
+    lookup: String,
+    entries: Vec<String>,
+}
+
+impl Answer {
+    /// What the script answers when everything works: the first pool hosts the CMS.
+    fn usual(pools: &[String]) -> Answer {
+        let first = &pools[0];
+        Answer {
+            warnings: vec![],
+            cms: cms(&[&format!(r#""ActiveMasterFqdn":"{first}""#)]),
+            lookup: format!(
+                r#"{{"Name":"{first}","GetCsPool":[{{"Identity":"{first}","Fqdn":"{first}","Computers":["fe01.contoso.com"]}}],"GetCsComputerError":"Cannot find a computer with the identity \"{first}\"."}}"#
+            ),
+            entries: pools
+                .iter()
+                .enumerate()
+                .map(|(index, pool)| {
+                    if pool.starts_with("denied") {
+                        format!(r#"{{"Pool":"{pool}","Error":"Get-CsBackupServiceStatus -PoolFqdn {pool}: Access is denied.","Warnings":[]}}"#)
+                    } else {
+                        entry(pool, &[result(pool, &usual_modules(index), "")])
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn json(&self) -> String {
+        let warnings: Vec<String> = self.warnings.iter().map(|w| format!("{w:?}")).collect();
+        format!(
+            r#"{{"CsBackupAnswer":1,"Warnings":[{}],"Cms":{},"MasterLookup":{},"Pools":[{}]}}"#,
+            warnings.join(","),
+            self.cms,
+            self.lookup,
+            self.entries.join(",")
+        )
+    }
+}
+
+/// The modules of the pool at `index`: the first pool exports the CMS, the others do not.
+fn usual_modules(index: usize) -> Vec<(&'static str, &'static str)> {
+    let cms = if index == 0 {
+        "SteadyState"
+    } else {
+        "NotInitialized"
+    };
+    let mut modules = USUAL.to_vec();
+    modules.push(("CentralMgmt.CMSMaster", cms));
+    modules
+}
+
+/// One object as Get-CsBackupServiceStatus returns it, `padding` in a property of its own.
+fn result(pool: &str, modules: &[(&str, &str)], padding: &str) -> String {
+    let modules: Vec<String> = modules
         .iter()
-        .enumerate()
-        .map(|(index, pool)| {
-            if pool.starts_with("denied") {
-                return format!(
-                    r#"{{"PoolFqdn":"{pool}","Error":"Get-CsBackupServiceStatus -PoolFqdn {pool}: Access is denied.","ActiveMasterFqdn":"{}"}}"#,
-                    pools[0]
-                );
-            }
-            let pad = if index == 0 { "x".repeat(padding) } else { String::new() };
+        .map(|(id, export)| {
             format!(
-                r#"{{"PoolFqdn":"{pool}","BackupModules":[{{"Identity":"UserServices.PresenceFocus","ExportStatus":"SteadyState","ImportStatus":"NormalState"}},{{"Identity":"ConfServices.DataConf","ExportStatus":"FinalState","ImportStatus":"NormalState"}},{{"Identity":"CentralMgmt.CMSMaster","ExportStatus":"{}","ImportStatus":"NormalState"}}],"OverallExportStatus":"SteadyState","OverallImportStatus":"NormalState","ActiveMasterFqdn":"{}","Padding":"{pad}"}}"#,
-                if index == 0 { "SteadyState" } else { "NotInitialized" },
-                pools[0]
+                r#"{{"Identity":"{id}","ExportStatus":"{export}","ImportStatus":"NormalState"}}"#
             )
         })
         .collect();
-    if objects.len() == 1 {
-        objects[0].clone()
-    } else {
-        format!("[{}]", objects.join(","))
-    }
+    format!(
+        r#"{{"PoolFqdn":"{pool}","BackupModules":[{}],"OverallExportStatus":"SteadyState","OverallImportStatus":"NormalState","Padding":"{padding}"}}"#,
+        modules.join(",")
+    )
+}
+
+fn entry(pool: &str, results: &[String]) -> String {
+    format!(
+        r#"{{"Pool":"{pool}","Results":[{}],"Warnings":[]}}"#,
+        results.join(",")
+    )
+}
+
+/// What Get-CsManagementStoreReplicationStatus returned: one object per set of properties.
+fn cms(objects: &[&str]) -> String {
+    let objects: Vec<String> = objects.iter().map(|o| format!("{{{o}}}")).collect();
+    format!(r#"{{"Objects":[{}]}}"#, objects.join(","))
+}
+
+fn frame(json: &str) -> String {
+    format!("\n<<<check_csbackup answer\n{json}\ncheck_csbackup answer>>>\n")
+}
+
+fn number(variable: &str, default: u64) -> u64 {
+    std::env::var(variable)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn check_call(args: &[String], pools: &[String]) -> Result<(), String> {
@@ -133,7 +300,7 @@ fn check_call(args: &[String], pools: &[String]) -> Result<(), String> {
     let script = decode_command(&args[expected.len()])?;
     if let Ok(path) = std::env::var("CSBACKUP_STAND_IN_SCRIPT") {
         let wanted = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-        if script != wanted {
+        if script != transport::compact(&wanted) {
             return Err(format!("the encoded script is not {path}"));
         }
     } else if !script.contains("Get-CsBackupServiceStatus") {

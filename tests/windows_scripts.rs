@@ -1,0 +1,190 @@
+//! The Windows scripts as text: what can be checked without a Windows PowerShell to run
+//! them. The collector script's behaviour is exercised through the stand-in
+//! (tests/collect.rs); here the registration script's security rules are held against
+//! what its README shows, and the rules every parameter check and account name follow.
+
+use std::path::Path;
+
+fn read(path: &str) -> String {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("reading {}: {e}", full.display()))
+}
+
+const REGISTER: &str = "packaging/windows/Register-CsBackupCollector.ps1";
+const COLLECT: &str = "packaging/windows/Collect-CsBackupStatus.ps1";
+
+/// The script's lines that are code, not comments or help.
+fn code(script: &str) -> Vec<&str> {
+    let mut in_help = false;
+    script
+        .lines()
+        .filter(|line| {
+            let line = line.trim();
+            if in_help {
+                in_help = line != "#>";
+                return false;
+            }
+            in_help = line == "<#";
+            !in_help && !line.starts_with('#')
+        })
+        .collect()
+}
+
+/// The single-quoted text after each `marker` in `text`.
+fn quoted_after<'a>(text: &'a str, marker: &str) -> Vec<&'a str> {
+    text.match_indices(marker)
+        .filter_map(|(at, _)| {
+            let rest = text[at + marker.len()..].trim_start_matches(['(', ' ']);
+            let rest = rest.strip_prefix('\'')?;
+            Some(&rest[..rest.find('\'')?])
+        })
+        .collect()
+}
+
+#[test]
+fn every_name_pattern_is_anchored_at_both_ends() {
+    // `$` also matches before a trailing newline: only `\z` ends the text.
+    for path in [REGISTER, COLLECT] {
+        let script = read(path);
+        let patterns: Vec<&str> = quoted_after(&script, "ValidatePattern(")
+            .into_iter()
+            .chain(quoted_after(&script, "-notmatch "))
+            .chain(quoted_after(&script, "-match "))
+            .collect();
+        assert!(!patterns.is_empty(), "{path}");
+        for pattern in patterns {
+            assert!(
+                pattern.starts_with(r"\A") && pattern.ends_with(r"\z"),
+                "{path}: {pattern}"
+            );
+        }
+    }
+}
+
+#[test]
+fn built_in_accounts_are_named_by_well_known_sid() {
+    let script = read(REGISTER);
+    for line in code(&script) {
+        for name in [
+            "NT AUTHORITY",
+            "BUILTIN\\",
+            "NETWORK SERVICE",
+            "LocalSystem",
+        ] {
+            assert!(
+                !line.contains(name),
+                "an account name, which does not resolve on every language of Windows: {line}"
+            );
+        }
+    }
+    for sid in [
+        "'S-1-5-18'",
+        "'S-1-5-32-544'",
+        "$ReaderAccount = 'S-1-5-20'",
+    ] {
+        assert!(script.contains(sid), "{sid}");
+    }
+}
+
+/// The rights the registration script grants, in order, and whether its DACL is
+/// protected (inherits nothing).
+fn granted_rights(script: &str) -> Vec<&str> {
+    let start = script
+        .find("function New-DataFolderSecurity")
+        .expect("New-DataFolderSecurity");
+    let body = &script[start..];
+    let body = &body[..body.find("\n}\n").expect("the function's end")];
+    assert!(body.contains("$security.SetAccessRuleProtection($true, $false)"));
+    assert!(body.contains("$security.SetOwner($AdministratorsSid)"));
+    assert!(body.contains("'ContainerInherit, ObjectInherit', 'None', 'Allow'"));
+    assert!(
+        body.contains("Sids = @($SystemSid, $AdministratorsSid); Rights = 'FullControl'"),
+        "{body}"
+    );
+    quoted_after(body, "Rights = ")
+}
+
+#[test]
+fn the_readme_shows_the_permissions_the_script_sets() {
+    let script = read(REGISTER);
+    assert_eq!(granted_rights(&script), ["FullControl", "Modify", "Read"]);
+    assert!(script.contains("-Modify @($collectorSid) -Read @($readerSid)"));
+    assert!(script.contains("-Modify @() -Read @()"), "-Unregister");
+    // icacls's letters for what FileSystemAccessRule writes (Synchronize included):
+    // FullControl 0x1F01FF (F), Modify 0x1301BF (M), Read 0x120089 (R).
+    let readme = read("packaging/windows/README.md");
+    let shown: Vec<&str> = readme
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| !l.starts_with(r"PS C:\> icacls C:\ProgramData\check_csbackup"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let aces = [
+        r"NT AUTHORITY\SYSTEM:(OI)(CI)(F)",
+        r"BUILTIN\Administrators:(OI)(CI)(F)",
+        r"CONTOSO\svc-csbackup:(OI)(CI)(M)",
+        r"NT AUTHORITY\NETWORK SERVICE:(OI)(CI)(R)",
+    ];
+    assert_eq!(shown.len(), aces.len(), "{shown:?}");
+    for (line, ace) in shown.iter().zip(aces) {
+        assert!(line.ends_with(ace), "{line} is not {ace}");
+    }
+    assert!(readme
+        .contains("(Get-Acl C:\\ProgramData\\check_csbackup).Owner\n  BUILTIN\\Administrators"));
+    for absent in ["BUILTIN\\Users", "CREATOR OWNER"] {
+        assert!(
+            !shown.iter().any(|l| l.contains(absent)),
+            "{absent} in {shown:?}"
+        );
+    }
+}
+
+#[test]
+fn nothing_is_asked_or_registered_under_whatif() {
+    let script = read(REGISTER);
+    assert_eq!(script.matches("Read-Host").count(), 1);
+    let prompt = script.find("Read-Host").unwrap();
+    let function = script.find("function Register-CollectorTask").unwrap();
+    let end = function + script[function..].find("\n}\n").unwrap();
+    assert!(
+        function < prompt && prompt < end,
+        "Read-Host only while registering"
+    );
+    // The one call registers after ShouldProcess said yes.
+    let calls: Vec<usize> = script
+        .match_indices("\nRegister-CollectorTask ")
+        .map(|(at, _)| at)
+        .collect();
+    assert_eq!(calls.len(), 1);
+    let guard = script
+        .find("if (-not $PSCmdlet.ShouldProcess(\"$TaskPath$TaskName\"")
+        .expect("the registration's ShouldProcess");
+    assert!(guard < calls[0]);
+    assert!(script[guard..calls[0]].contains("    return\n}"));
+}
+
+#[test]
+fn one_task_in_the_programs_folder_for_every_pool() {
+    let script = read(REGISTER);
+    assert!(script.contains("$TaskName = 'collect'"));
+    assert!(script.contains("[int] $IntervalMinutes = 5,"));
+    // Every pool on the one command line; the working directory is the program's.
+    assert!(script.contains(r#"$pools = ($Pool | ForEach-Object { "--pool $_" }) -join ' '"#));
+    assert!(script.contains("--out-dir $(Format-PathArgument $OutDirectory)"));
+    assert!(script.contains("-WorkingDirectory $Action.Folder"));
+    assert!(script.contains("$folder = Split-Path -Parent $program"));
+    assert!(!script.contains("-WorkingDirectory $OutDirectory"));
+    // Tasks of the earlier one-per-pool layout are removed, whatever their names.
+    assert!(script.contains("Remove-OtherTasks -Keep $TaskName"));
+}
+
+#[test]
+fn the_exe_is_refused_where_it_cannot_run() {
+    let script = read(REGISTER);
+    assert!(script.contains("[Environment]::OSVersion.Version -ge [Version] '10.0'"));
+    let refusal = script
+        .find("if (-not $ScriptOnly -and -not (Test-ExeSupported))")
+        .expect("the refusal");
+    assert!(script[refusal..].contains("Run this script again with -ScriptOnly"));
+}
