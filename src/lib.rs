@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod collect;
 pub mod guard;
+pub mod heap;
 pub mod input;
 pub mod model;
 pub mod policy;
