@@ -281,6 +281,46 @@ fn a_file_that_blocks_ends_as_unknown_at_the_timeout() {
     assert!(took < Duration::from_secs(10), "took {took:?}");
 }
 
+/// The `-t` deadline costs no thread: while the check waits on a FIFO without a writer,
+/// the process is one thread (the watchdog is an alarm, and a thread would cost a check
+/// more than reading and judging a real document).
+#[cfg(target_os = "linux")]
+#[test]
+fn waiting_for_the_timeout_takes_no_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("status.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut child = std::process::Command::new(BIN)
+        .args(["-f", fifo.to_str().unwrap(), "-t", "30"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let field = |text: &str, name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    // Until the check blocks opening the FIFO (State: S), then count its threads.
+    let started = Instant::now();
+    let threads = loop {
+        let text = std::fs::read_to_string(&status).unwrap_or_default();
+        if field(&text, "State:").starts_with('S') {
+            break field(&text, "Threads:");
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "never blocked");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(threads, "1");
+}
+
 /// Runs only inside [`a_panic_ends_as_unknown_exit_3`]'s child process.
 #[test]
 #[ignore = "run as a child process by a_panic_ends_as_unknown_exit_3"]
