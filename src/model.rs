@@ -69,9 +69,10 @@ impl ExportStatus {
 
     /// The documented value whose name this is, compared case-insensitively.
     pub fn from_name(name: &str) -> Option<ExportStatus> {
+        let name = name.trim();
         Self::ALL
             .into_iter()
-            .find(|s| s.as_str().eq_ignore_ascii_case(name.trim()))
+            .find(|s| s.as_str().eq_ignore_ascii_case(name))
     }
 }
 
@@ -87,9 +88,10 @@ impl ImportStatus {
 
     /// The documented value whose name this is, compared case-insensitively.
     pub fn from_name(name: &str) -> Option<ImportStatus> {
+        let name = name.trim();
         Self::ALL
             .into_iter()
-            .find(|s| s.as_str().eq_ignore_ascii_case(name.trim()))
+            .find(|s| s.as_str().eq_ignore_ascii_case(name))
     }
 }
 
