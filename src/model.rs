@@ -5,6 +5,7 @@
 //! format the data came from. Values stay as the document gave them (a status that is a
 //! number stays a number) so that `policy` can say precisely what it could not interpret.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// One direction of replication that a backup module reports on.
@@ -98,8 +99,10 @@ impl ImportStatus {
 /// A status as the document gave it, before any interpretation.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Reported {
-    /// A name, trimmed (`"SteadyState"`, or a value nobody documented).
-    Name(String),
+    /// A name, trimmed (`"SteadyState"`, or a value nobody documented). A documented
+    /// value spelled as documented is the table's own word, not a copy: a document of
+    /// many modules holds two per module.
+    Name(Cow<'static, str>),
     /// A number: Windows PowerShell 5.1 writes enums this way in `ConvertTo-Json`,
     /// and their numeric values are not published, so it is never guessed into a name.
     Number(String),
@@ -111,6 +114,22 @@ pub enum Reported {
     Malformed(String),
     /// Present but cut short by the text view (`NonSteadySt...`).
     Truncated(String),
+}
+
+impl Reported {
+    /// The status named `text` (trimmed already): the documented word itself when `text`
+    /// spells a documented value exactly, else a copy of at most `max` characters.
+    pub fn name(text: &str, max: usize) -> Reported {
+        let documented = ExportStatus::ALL
+            .iter()
+            .map(ExportStatus::as_str)
+            .chain(ImportStatus::ALL.iter().map(ImportStatus::as_str))
+            .find(|word| *word == text);
+        Reported::Name(match documented {
+            Some(word) => Cow::Borrowed(word),
+            None => Cow::Owned(clip(text, max)),
+        })
+    }
 }
 
 /// One backup module of a pool (`$status.BackupModules`).
@@ -235,6 +254,25 @@ mod tests {
     fn clips_on_character_boundaries() {
         assert_eq!(clip("äöü", 2), "äö...");
         assert_eq!(clip("abc", 3), "abc");
+    }
+
+    #[test]
+    fn documented_status_names_are_shared_and_others_copied_and_clipped() {
+        for word in ["SteadyState", "NonSteadyState", "NormalState", "ErrorState"] {
+            assert!(matches!(
+                Reported::name(word, 512),
+                Reported::Name(Cow::Borrowed(w)) if w == word
+            ));
+        }
+        // Another spelling is what the document said: kept as it was, compared later.
+        assert!(matches!(
+            Reported::name("steadystate", 512),
+            Reported::Name(Cow::Owned(s)) if s == "steadystate"
+        ));
+        assert_eq!(
+            Reported::name(&"x".repeat(600), 512),
+            Reported::Name(format!("{}...", "x".repeat(512)).into())
+        );
     }
 
     #[test]

@@ -104,22 +104,14 @@ pub(super) fn evaluate_status(
                 let (meaning, level) = export_meaning(&status);
                 (status.as_str().into(), meaning.into(), level)
             }
-            None => (
-                name.clone().into(),
-                undocumented(direction).into(),
-                Level::Unknown,
-            ),
+            None => (name.clone(), undocumented(direction).into(), Level::Unknown),
         },
         Direction::Import => match ImportStatus::from_name(name) {
             Some(status) => {
                 let (meaning, level) = import_meaning(&status);
                 (status.as_str().into(), meaning.into(), level)
             }
-            None => (
-                name.clone().into(),
-                undocumented(direction).into(),
-                Level::Unknown,
-            ),
+            None => (name.clone(), undocumented(direction).into(), Level::Unknown),
         },
     };
     let mapped = settings.mappings.iter().rev().find(|m| {
