@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod collect;
 pub mod guard;
+#[cfg(unix)]
 pub mod heap;
 pub mod input;
 pub mod model;
