@@ -20,7 +20,7 @@ root=$PWD
 started=$SECONDS
 max_size=$((3 * 512 * 1024)) # 1.5 MiB
 
-say() { printf '== %s\n' "$*"; }
+source scripts/side-by-side.sh
 
 # --- what it needs -------------------------------------------------------------------
 packages=()
@@ -28,22 +28,11 @@ command -v aarch64-linux-gnu-gcc >/dev/null || packages+=(gcc-aarch64-linux-gnu)
 command -v qemu-aarch64 >/dev/null || packages+=(qemu-user)
 command -v file >/dev/null || packages+=(file)
 command -v readelf >/dev/null || packages+=(binutils)
-if ((${#packages[@]})); then
-    say "installing ${packages[*]}"
-    as_root=()
-    if [[ $(id -u) != 0 ]]; then
-        command -v sudo >/dev/null || { echo "install as root: apt-get install ${packages[*]}" >&2; exit 1; }
-        as_root=(sudo)
-    fi
-    "${as_root[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
-fi
+install_missing "${packages[@]}"
 targets=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
-if command -v rustup >/dev/null; then
-    for target in "${targets[@]}"; do
-        rustup target list --installed | grep -qx "$target" || rustup target add "$target"
-    done
-fi
+for target in "${targets[@]}"; do
+    add_target "$target"
+done
 
 # --- builds --------------------------------------------------------------------------
 # The linker and flags for both targets are in .cargo/config.toml.
@@ -58,23 +47,6 @@ arm=$root/target/aarch64-unknown-linux-musl/release/check_csbackup
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-
-failures=0
-passes=0
-pass() { passes=$((passes + 1)); }
-fail() {
-    failures=$((failures + 1))
-    printf 'FAIL: %s\n' "$1"
-    [[ -z ${2-} ]] || printf '%s\n' "$2" | sed 's/^/    /'
-}
-
-# Ages move on between two runs: compare them as words, not numbers.
-# normalize [PATH NAME]: also writes PATH as NAME.
-normalize() {
-    local rules=(-e 's/age=[0-9]+s/age=Ns/g' -e 's/[0-9]+ (s|min|h|d)\b/N \1/g')
-    [[ -z ${1-} ]] || rules+=(-e "s#$1#$2#g")
-    sed -E "${rules[@]}"
-}
 
 # same NAME RC_A OUT_A RC_B OUT_B: one case passes when both runs agree.
 same() {

@@ -232,7 +232,6 @@ mod watchdog {
 }
 
 /// The watchdog where there is no `alarm`: a thread that sleeps until the deadline.
-#[cfg_attr(unix, allow(dead_code))]
 fn watchdog_thread(seconds: u64) {
     std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_secs(seconds));

@@ -259,16 +259,23 @@ fn help_and_version_print_to_stdout_and_exit_3() {
     run(&["-V"], None).assert(3, "check_csbackup ");
 }
 
+/// A FIFO without a writer in `dir`: opening it blocks.
 #[cfg(unix)]
-#[test]
-fn a_file_that_blocks_ends_as_unknown_at_the_timeout() {
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("status.json");
+fn fifo(dir: &std::path::Path) -> std::path::PathBuf {
+    let fifo = dir.join("status.json");
     let made = std::process::Command::new("mkfifo")
         .arg(&fifo)
         .status()
         .unwrap();
     assert!(made.success());
+    fifo
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_that_blocks_ends_as_unknown_at_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = fifo(dir.path());
     let started = Instant::now();
     let run = run(&["-f", fifo.to_str().unwrap(), "-t", "1"], None);
     let took = started.elapsed();
@@ -288,12 +295,7 @@ fn a_file_that_blocks_ends_as_unknown_at_the_timeout() {
 #[test]
 fn waiting_for_the_timeout_takes_no_thread() {
     let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("status.json");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(made.success());
+    let fifo = fifo(dir.path());
     let mut child = std::process::Command::new(BIN)
         .args(["-f", fifo.to_str().unwrap(), "-t", "30"])
         .stdout(std::process::Stdio::null())
