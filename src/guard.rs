@@ -134,15 +134,21 @@ mod watchdog {
     use super::{claim_output, report, TimedOut, MAX_OUTPUT};
 
     pub fn start(seconds: u64) {
-        // SAFETY: a zeroed `sigaction` is a valid value (no flags, empty mask) before
-        // the fields are set; the handler only does what a signal handler may (atomics,
-        // formatting into its own stack, write(2), _exit(2)).
+        // SAFETY: a zeroed `sigaction` and `sigset_t` are valid values (no flags, empty
+        // sets) before the fields are set; the handler only does what a signal handler
+        // may (atomics, formatting into its own stack, write(2), _exit(2)).
         let installed = unsafe {
             let mut action: libc::sigaction = std::mem::zeroed();
             action.sa_sigaction = on_alarm as extern "C" fn(libc::c_int) as libc::sighandler_t;
             action.sa_flags = libc::SA_RESTART;
             libc::sigemptyset(&mut action.sa_mask);
+            // A parent may have started the plugin with SIGALRM blocked: the mask
+            // survives exec, and the alarm would then never arrive.
+            let mut alarm: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut alarm);
+            libc::sigaddset(&mut alarm, libc::SIGALRM);
             libc::sigaction(libc::SIGALRM, &action, std::ptr::null_mut()) == 0
+                && libc::pthread_sigmask(libc::SIG_UNBLOCK, &alarm, std::ptr::null_mut()) == 0
         };
         if !installed {
             return super::watchdog_thread(seconds);

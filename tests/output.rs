@@ -323,6 +323,56 @@ fn waiting_for_the_timeout_takes_no_thread() {
     assert_eq!(threads, "1");
 }
 
+/// A parent may start the plugin with SIGALRM blocked (a signal mask survives exec):
+/// the deadline holds all the same.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_timeout_holds_when_the_parent_blocked_sigalrm() {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = fifo(dir.path());
+    let mut command = std::process::Command::new(BIN);
+    command
+        .args(["-f", fifo.to_str().unwrap(), "-t", "1"])
+        .stdout(std::process::Stdio::piped());
+    // SAFETY: between fork and exec only async-signal-safe calls on a local set.
+    unsafe {
+        command.pre_exec(|| {
+            let mut blocked: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut blocked);
+            libc::sigaddset(&mut blocked, libc::SIGALRM);
+            libc::sigprocmask(libc::SIG_BLOCK, &blocked, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert_eq!(status.and_then(|s| s.code()), Some(3), "{stdout}");
+    assert!(
+        stdout.starts_with("CSBACKUP UNKNOWN - timed out after 1 s while reading"),
+        "{stdout}"
+    );
+}
+
 /// Runs only inside [`a_panic_ends_as_unknown_exit_3`]'s child process.
 #[test]
 #[ignore = "run as a child process by a_panic_ends_as_unknown_exit_3"]
