@@ -9,7 +9,9 @@
 #     tree (`cargo build --release`) prints on the same documents;
 #   - the same on ARM: the aarch64 binary under qemu-aarch64 gives the x86_64 binary's
 #     verdict (exit code and output) on the examples and on every case of the bad-input
-#     corpus (tests/bad-inputs/expected.tsv), whose exit codes it must also match.
+#     corpus (tests/bad-inputs/expected.tsv), whose exit codes it must also match;
+#   - the whole test suite passes on the x86_64 musl build (its allocator and its
+#     alarm-based watchdog are the musl build's own).
 #
 # Ages differ between two runs by a second now and then, so they are compared as words.
 # Usage: scripts/static-check.sh   (as root: it installs what it lacks, and chroot needs
@@ -139,6 +141,14 @@ out_out=$("$tree_build" -f - -v <examples/pool02-utf16le.json 2>&1)
 rc_out=$?
 set -e
 same "empty root: standard input" "$rc_in" "$(normalize <<<"$out_in")" "$rc_out" "$(normalize <<<"$out_out")"
+
+# --- the test suite on the musl build ---------------------------------------------------
+say "cargo test --target x86_64-unknown-linux-musl"
+if cargo test --quiet --target x86_64-unknown-linux-musl >"$work/musl-tests.log" 2>&1; then
+    pass
+else
+    fail "cargo test on the musl build" "$(grep -E 'panicked|FAILED|failures:|^error' "$work/musl-tests.log" | head -40)"
+fi
 
 # --- aarch64 under qemu ------------------------------------------------------------------
 say "the aarch64 binary under qemu-aarch64, against the x86_64 one"
