@@ -1,7 +1,9 @@
 //! Read + evaluate (+ render) on generated documents of 3 modules, 1,000 pools, 27,000
-//! pools (16 MB, the default --max-input) and 100,000 pools, through the same library
-//! calls a check run makes. Reports MB/s of document and modules/s (the inverse of the
-//! time per module). See BENCHMARKS.md.
+//! pools (16 MB, the default --max-input) and 100,000 pools, and of one pool of 15,000
+//! and 150,000 modules (`ConvertTo-Json -Compress`, 1.5 and 15 MB: ten times the modules
+//! should cost ten times the time), through the same library calls a check run makes.
+//! Reports MB/s of document and modules/s (the inverse of the time per module). See
+//! BENCHMARKS.md.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 
@@ -47,6 +49,29 @@ fn document(pools: usize) -> Vec<u8> {
     format!("[\n{}\n]\n", all.join(",\n")).into_bytes()
 }
 
+/// One pool of `count` modules as `ConvertTo-Json -Compress` writes it, as
+/// `scripts/bench.sh` makes it for the whole process.
+fn one_pool(count: usize) -> Vec<u8> {
+    let modules: Vec<String> = (0..count)
+        .map(|n| {
+            let export = if n % 10 == 9 {
+                "NonSteadyState"
+            } else {
+                "SteadyState"
+            };
+            format!(
+                r#"{{"Identity":"{}.{n}","ExportStatus":"{export}","ImportStatus":"NormalState"}}"#,
+                MODULES[n % 3]
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"PoolFqdn":"pool000001.contoso.com","CollectedAt":"2024-11-28T01:00:00Z","ActiveMasterFqdn":"pool000000.contoso.com","BackupModules":[{}]}}"#,
+        modules.join(",")
+    )
+    .into_bytes()
+}
+
 fn now() -> jiff::Timestamp {
     // Two minutes after the documents' CollectedAt.
     jiff::Timestamp::from_second(1_732_755_720).expect("a valid time")
@@ -77,11 +102,24 @@ fn benches(c: &mut Criterion) {
         ("27000_pools", 27_000),
         ("100000_pools", 100_000),
     ];
-    for (name, pools) in cases {
-        let doc = document(pools);
-        let modules = (pools * MODULES.len()) as u64;
+    let documents = cases
+        .into_iter()
+        .map(|(name, pools)| (name, document(pools), pools * MODULES.len()))
+        .chain([15_000, 150_000].map(|count| {
+            (
+                if count == 15_000 {
+                    "one_pool_15000_modules"
+                } else {
+                    "one_pool_150000_modules"
+                },
+                one_pool(count),
+                count,
+            )
+        }));
+    for (name, doc, modules) in documents {
+        let modules = modules as u64;
         let mut group = c.benchmark_group(format!("check/{name}"));
-        if pools >= 27_000 {
+        if modules >= 45_000 {
             group.sample_size(10);
         }
         group.throughput(Throughput::Bytes(doc.len() as u64));

@@ -14,7 +14,7 @@ root=$PWD
 target=x86_64-pc-windows-gnu
 started=$SECONDS
 
-say() { printf '== %s\n' "$*"; }
+source scripts/side-by-side.sh
 
 # --- what it needs -------------------------------------------------------------------
 packages=()
@@ -22,19 +22,8 @@ command -v x86_64-w64-mingw32-gcc >/dev/null || packages+=(gcc-mingw-w64-x86-64)
 if ! command -v wine >/dev/null && ! command -v wine64 >/dev/null; then
     packages+=(wine wine64)
 fi
-if ((${#packages[@]})); then
-    say "installing ${packages[*]}"
-    as_root=()
-    if [[ $(id -u) != 0 ]]; then
-        command -v sudo >/dev/null || { echo "install as root: apt-get install ${packages[*]}" >&2; exit 1; }
-        as_root=(sudo)
-    fi
-    "${as_root[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
-fi
-if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$target"; then
-    rustup target add "$target"
-fi
+install_missing "${packages[@]}"
+add_target "$target"
 wine=$(command -v wine || command -v wine64)
 
 # --- builds --------------------------------------------------------------------------
@@ -73,23 +62,6 @@ share=$WINEPREFIX/drive_c/csbackup
 mkdir -p "$share"
 cp -p examples/*.json "$share/"
 cp "$work/powershell.exe" "$share/powershell.exe"
-
-failures=0
-passes=0
-pass() { passes=$((passes + 1)); }
-fail() {
-    failures=$((failures + 1))
-    printf 'FAIL: %s\n' "$1"
-    [[ -z ${2-} ]] || printf '%s\n' "$2" | sed 's/^/    /'
-}
-
-# Ages move on between two runs: compare them as words, not numbers.
-# normalize [PATH]: also names PATH <file>.
-normalize() {
-    local rules=(-e 's/age=[0-9]+s/age=Ns/g' -e 's/[0-9]+ (s|min|h|d)\b/N \1/g')
-    [[ -z ${1-} ]] || rules+=(-e "s#$1#<file>#g")
-    sed -E "${rules[@]}"
-}
 
 # run_both NAME LINUX_PATH WINDOWS_PATH [ARGS...]: -f PATH on both builds, compared.
 run_both() {

@@ -5,6 +5,7 @@
 //! format the data came from. Values stay as the document gave them (a status that is a
 //! number stays a number) so that `policy` can say precisely what it could not interpret.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// One direction of replication that a backup module reports on.
@@ -69,9 +70,10 @@ impl ExportStatus {
 
     /// The documented value whose name this is, compared case-insensitively.
     pub fn from_name(name: &str) -> Option<ExportStatus> {
+        let name = name.trim();
         Self::ALL
             .into_iter()
-            .find(|s| s.as_str().eq_ignore_ascii_case(name.trim()))
+            .find(|s| s.as_str().eq_ignore_ascii_case(name))
     }
 }
 
@@ -87,17 +89,20 @@ impl ImportStatus {
 
     /// The documented value whose name this is, compared case-insensitively.
     pub fn from_name(name: &str) -> Option<ImportStatus> {
+        let name = name.trim();
         Self::ALL
             .into_iter()
-            .find(|s| s.as_str().eq_ignore_ascii_case(name.trim()))
+            .find(|s| s.as_str().eq_ignore_ascii_case(name))
     }
 }
 
 /// A status as the document gave it, before any interpretation.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Reported {
-    /// A name, trimmed (`"SteadyState"`, or a value nobody documented).
-    Name(String),
+    /// A name, trimmed (`"SteadyState"`, or a value nobody documented). A documented
+    /// value spelled as documented is the table's own word, not a copy: a document of
+    /// many modules holds two per module.
+    Name(Cow<'static, str>),
     /// A number: Windows PowerShell 5.1 writes enums this way in `ConvertTo-Json`,
     /// and their numeric values are not published, so it is never guessed into a name.
     Number(String),
@@ -114,14 +119,28 @@ pub enum Reported {
 impl Reported {
     /// A status the document gives as text: a whole number is a number whichever way it
     /// came (a JSON string `"2"`, a CLIXML enum without a name, a table cell), since
-    /// nothing tells which status a number stands for.
-    pub fn from_text(text: &str) -> Reported {
+    /// nothing tells which status a number stands for; anything else is a name.
+    pub fn from_text(text: &str, max: usize) -> Reported {
         let text = text.trim();
         if is_whole_number(text) {
-            Reported::Number(text.to_owned())
+            Reported::Number(clip(text, max))
         } else {
-            Reported::Name(text.to_owned())
+            Reported::name(text, max)
         }
+    }
+
+    /// The status named `text` (trimmed already): the documented word itself when `text`
+    /// spells a documented value exactly, else a copy of at most `max` characters.
+    pub fn name(text: &str, max: usize) -> Reported {
+        let documented = ExportStatus::ALL
+            .iter()
+            .map(ExportStatus::as_str)
+            .chain(ImportStatus::ALL.iter().map(ImportStatus::as_str))
+            .find(|word| *word == text);
+        Reported::Name(match documented {
+            Some(word) => Cow::Borrowed(word),
+            None => Cow::Owned(clip(text, max)),
+        })
     }
 }
 
@@ -276,14 +295,39 @@ mod tests {
 
     #[test]
     fn whole_numbers_are_numbers_wherever_they_come_from() {
-        assert_eq!(Reported::from_text(" 2 "), Reported::Number("2".into()));
-        assert_eq!(Reported::from_text("-1"), Reported::Number("-1".into()));
         assert_eq!(
-            Reported::from_text("SteadyState"),
+            Reported::from_text(" 2 ", 512),
+            Reported::Number("2".into())
+        );
+        assert_eq!(
+            Reported::from_text("-1", 512),
+            Reported::Number("-1".into())
+        );
+        assert_eq!(
+            Reported::from_text("SteadyState", 512),
             Reported::Name("SteadyState".into())
         );
-        assert_eq!(Reported::from_text("2a"), Reported::Name("2a".into()));
+        assert_eq!(Reported::from_text("2a", 512), Reported::Name("2a".into()));
         assert!(!is_whole_number("-") && !is_whole_number(""));
+    }
+
+    #[test]
+    fn documented_status_names_are_shared_and_others_copied_and_clipped() {
+        for word in ["SteadyState", "NonSteadyState", "NormalState", "ErrorState"] {
+            assert!(matches!(
+                Reported::name(word, 512),
+                Reported::Name(Cow::Borrowed(w)) if w == word
+            ));
+        }
+        // Another spelling is what the document said: kept as it was, compared later.
+        assert!(matches!(
+            Reported::name("steadystate", 512),
+            Reported::Name(Cow::Owned(s)) if s == "steadystate"
+        ));
+        assert_eq!(
+            Reported::name(&"x".repeat(600), 512),
+            Reported::Name(format!("{}...", "x".repeat(512)).into())
+        );
     }
 
     #[test]

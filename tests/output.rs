@@ -522,16 +522,23 @@ fn help_and_version_print_to_stdout_and_exit_3() {
     run(&["-V"], None).assert(3, "check_csbackup ");
 }
 
+/// A FIFO without a writer in `dir`: opening it blocks.
 #[cfg(unix)]
-#[test]
-fn a_file_that_blocks_ends_as_unknown_at_the_timeout() {
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("status.json");
+fn fifo(dir: &std::path::Path) -> std::path::PathBuf {
+    let fifo = dir.join("status.json");
     let made = std::process::Command::new("mkfifo")
         .arg(&fifo)
         .status()
         .unwrap();
     assert!(made.success());
+    fifo
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_that_blocks_ends_as_unknown_at_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = fifo(dir.path());
     let started = Instant::now();
     let run = run(&["-f", fifo.to_str().unwrap(), "-t", "1"], None);
     let took = started.elapsed();
@@ -542,6 +549,91 @@ fn a_file_that_blocks_ends_as_unknown_at_the_timeout() {
     assert_eq!(run.stdout.lines().count(), 1);
     // Generous bound: the point is that it ends, not how fast.
     assert!(took < Duration::from_secs(10), "took {took:?}");
+}
+
+/// The `-t` deadline costs no thread: while the check waits on a FIFO without a writer,
+/// the process is one thread (the watchdog is an alarm, and a thread would cost a check
+/// more than reading and judging a real document).
+#[cfg(target_os = "linux")]
+#[test]
+fn waiting_for_the_timeout_takes_no_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = fifo(dir.path());
+    let mut child = std::process::Command::new(BIN)
+        .args(["-f", fifo.to_str().unwrap(), "-t", "30"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let field = |text: &str, name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    // Until the check blocks opening the FIFO (State: S), then count its threads.
+    let started = Instant::now();
+    let threads = loop {
+        let text = std::fs::read_to_string(&status).unwrap_or_default();
+        if field(&text, "State:").starts_with('S') {
+            break field(&text, "Threads:");
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "never blocked");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(threads, "1");
+}
+
+/// A parent may start the plugin with SIGALRM blocked (a signal mask survives exec):
+/// the deadline holds all the same.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_timeout_holds_when_the_parent_blocked_sigalrm() {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = fifo(dir.path());
+    let mut command = std::process::Command::new(BIN);
+    command
+        .args(["-f", fifo.to_str().unwrap(), "-t", "1"])
+        .stdout(std::process::Stdio::piped());
+    // SAFETY: between fork and exec only async-signal-safe calls on a local set.
+    unsafe {
+        command.pre_exec(|| {
+            let mut blocked: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut blocked);
+            libc::sigaddset(&mut blocked, libc::SIGALRM);
+            libc::sigprocmask(libc::SIG_BLOCK, &blocked, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert_eq!(status.and_then(|s| s.code()), Some(3), "{stdout}");
+    assert!(
+        stdout.starts_with("CSBACKUP UNKNOWN - timed out after 1 s while reading"),
+        "{stdout}"
+    );
 }
 
 /// Runs only inside [`a_panic_ends_as_unknown_exit_3`]'s child process.

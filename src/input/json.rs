@@ -327,7 +327,7 @@ fn status(value: &Node) -> Reported {
     match value {
         Node::Null => Reported::Missing,
         Node::String(s) if s.trim().is_empty() => Reported::Missing,
-        Node::String(s) => Reported::from_text(&clip(s.trim(), LONGEST)),
+        Node::String(s) => Reported::from_text(s, LONGEST),
         Node::Number(n) => Reported::Number(n.to_string()),
         other => Reported::Malformed(describe(other)),
     }

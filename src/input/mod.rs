@@ -67,6 +67,9 @@ pub fn acquire(request: &Request) -> Result<Bytes, Error> {
         ))
     };
     let mut modified = None;
+    // A file's size, when it has one: the text is read in one go instead of growing
+    // from 32 bytes (six reads and five reallocations for a kilobyte).
+    let mut size = 0;
     let reader: Box<dyn Read> = if stdin {
         Box::new(std::io::stdin())
     } else {
@@ -84,10 +87,11 @@ pub fn acquire(request: &Request) -> Result<Bytes, Error> {
                 .modified()
                 .ok()
                 .and_then(|t| jiff::Timestamp::try_from(t).ok());
+            size = usize::try_from(meta.len()).unwrap_or(0);
         }
         Box::new(std::fs::File::open(request.path).map_err(|e| fail(open_error(&e)))?)
     };
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(size);
     reader
         .take(request.max_input.saturating_add(1))
         .read_to_end(&mut bytes)

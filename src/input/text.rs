@@ -273,7 +273,7 @@ fn mark_truncated(pool: &mut Pool) {
     let mark = |reported: &mut Reported| {
         if let Reported::Name(text) = reported {
             if is_cut(text) {
-                *reported = Reported::Truncated(std::mem::take(text));
+                *reported = Reported::Truncated(std::mem::take(text).into_owned());
             }
         }
     };
@@ -332,7 +332,7 @@ mod tests {
     }
 
     fn name(s: &str) -> Reported {
-        Reported::Name(s.into())
+        Reported::Name(s.to_owned().into())
     }
 
     const TABLE: &str = "\r

@@ -310,8 +310,8 @@ mod tests {
     fn module(name: &str, export: &str, import: &str) -> Module {
         Module {
             name: name.into(),
-            export: Reported::Name(export.into()),
-            import: Reported::Name(import.into()),
+            export: Reported::Name(export.to_owned().into()),
+            import: Reported::Name(import.to_owned().into()),
             other: vec![],
         }
     }

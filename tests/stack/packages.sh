@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Packages: the .deb installs with dpkg -i, the plugin runs from
-# /usr/lib/nagios/plugins/, `man check_csbackup` shows the page generated from the
+# Packages: the amd64 .deb, built from the static x86_64 binary, installs with dpkg -i;
+# the plugin runs from /usr/lib/nagios/plugins/, is that static binary and prints what
+# the build in the tree prints; `man check_csbackup` shows the page generated from the
 # clap definition, the snippets are under /usr/share/doc/check-csbackup/, and dpkg -r /
-# -P leave nothing behind. The .rpm's file list is checked with rpm -qlp. The shipped
-# NSClient++ lines are run against this build (with Linux paths), and the Windows zip
-# is built and its content checked.
+# -P leave nothing behind. The arm64 .deb carries the static aarch64 binary. No package
+# depends on anything (no libc). The .rpms' file lists are checked with rpm -qlp. The
+# shipped NSClient++ lines are run against this build (with Linux paths), and the
+# Windows zip is built and its content checked.
 source "$(dirname "$0")/lib.sh"
 
-need_packages man-db rpm dpkg unzip
+need_packages man-db rpm dpkg unzip file gcc-aarch64-linux-gnu
 
 T="$(private_dir)"
 INSTALLED=0
@@ -26,11 +28,30 @@ write_fixtures "$D" "+240 seconds"
 
 step "building the packages"
 bash "$STACK_ROOT/scripts/build-packages.sh" >"$T/build.log" 2>&1 || { cat "$T/build.log" >&2; fail "scripts/build-packages.sh failed"; }
+# The build in the tree, which the installed plugin is compared with.
+(cd "$STACK_ROOT" && cargo build --release --quiet)
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$STACK_ROOT/Cargo.toml" | head -n 1)"
 DEB="$STACK_ROOT/target/debian/check-csbackup_${version}-1_amd64.deb"
+DEB_ARM="$STACK_ROOT/target/debian/check-csbackup_${version}-1_arm64.deb"
 RPM="$STACK_ROOT/target/generate-rpm/check-csbackup-${version}-1.x86_64.rpm"
-[ -f "$DEB" ] || fail "no $DEB"
-[ -f "$RPM" ] || fail "no $RPM"
+RPM_ARM="$STACK_ROOT/target/generate-rpm/check-csbackup-${version}-1.aarch64.rpm"
+STATIC="$STACK_ROOT/target/x86_64-unknown-linux-musl/release/check_csbackup"
+for package in "$DEB" "$DEB_ARM" "$RPM" "$RPM_ARM"; do
+    [ -f "$package" ] || fail "no $package"
+done
+
+step "the .debs: architecture, the static binary, no dependencies"
+for deb in "$DEB:amd64:x86-64" "$DEB_ARM:arm64:ARM aarch64"; do
+    IFS=: read -r file arch machine <<<"$deb"
+    [ "$(dpkg-deb -f "$file" Architecture)" = "$arch" ] || fail "$(basename "$file"): Architecture $(dpkg-deb -f "$file" Architecture)"
+    for field in Depends Pre-Depends; do
+        [ -z "$(dpkg-deb -f "$file" "$field")" ] || fail "$(basename "$file") has $field: $(dpkg-deb -f "$file" "$field")"
+    done
+    rm -rf "$T/unpacked"
+    dpkg-deb -x "$file" "$T/unpacked"
+    described="$(file -b "$T/unpacked/usr/lib/nagios/plugins/check_csbackup")"
+    [[ $described == *"$machine"*"statically linked"* ]] || fail "$(basename "$file")'s plugin: $described"
+done
 
 PLUGIN=/usr/lib/nagios/plugins/check_csbackup
 DOC=/usr/share/doc/check-csbackup
@@ -67,6 +88,7 @@ for file in "${SHIPPED[@]}"; do
     grep -qx "$file" <<<"$listed" || fail "dpkg -L does not list $file"
 done
 [ "$(stat -c %a "$PLUGIN")" = 755 ] || fail "$PLUGIN is mode $(stat -c %a "$PLUGIN"), not 755"
+cmp -s "$PLUGIN" "$STATIC" || fail "$PLUGIN is not the static binary $STATIC"
 
 step "the installed plugin runs"
 "$PLUGIN" --version >"$T/version.out" && rc=0 || rc=$?
@@ -109,8 +131,6 @@ if dpkg-query -W -f='${Status}' check-csbackup 2>/dev/null | grep -qv 'not-insta
     fail "dpkg still knows check-csbackup after -P: $(dpkg-query -W -f='${Status}' check-csbackup)"
 fi
 
-step "rpm -qlp $(basename "$RPM")"
-[ "$(rpm -qp --qf '%{NAME} %{VERSION}' "$RPM" 2>/dev/null)" = "check-csbackup $version" ] || fail "rpm name/version: $(rpm -qp --qf '%{NAME} %{VERSION}' "$RPM" 2>&1)"
 # The man pages are the ones the clap definition produced (one per subcommand too).
 want_rpm="$( (
     printf '%s\n' /usr/lib64/nagios/plugins/check_csbackup \
@@ -124,13 +144,24 @@ want_rpm="$( (
     for page in "$STACK_ROOT"/target/man/*.1; do echo "/usr/share/man/man1/$(basename "$page")"; done
 ) | sort)"
 grep -qx /usr/share/man/man1/check_csbackup.1 <<<"$want_rpm" || fail "target/man/check_csbackup.1 missing"
-got_rpm="$(rpm -qlp "$RPM" 2>/dev/null | sort)"
-[ "$got_rpm" = "$want_rpm" ] || fail "rpm -qlp lists
+for rpm in "$RPM:x86_64" "$RPM_ARM:aarch64"; do
+    file="${rpm%:*}"
+    arch="${rpm##*:}"
+    name="$(basename "$file")"
+    step "rpm -qlp $name"
+    [ "$(rpm -qp --qf '%{NAME} %{VERSION} %{ARCH}' "$file" 2>/dev/null)" = "check-csbackup $version $arch" ] ||
+        fail "$name name/version/arch: $(rpm -qp --qf '%{NAME} %{VERSION} %{ARCH}' "$file" 2>&1)"
+    got_rpm="$(rpm -qlp "$file" 2>/dev/null | sort)"
+    [ "$got_rpm" = "$want_rpm" ] || fail "rpm -qlp $name lists
 $got_rpm
 expected
 $want_rpm"
-rpm -qlvp "$RPM" 2>/dev/null | grep -E '^-rwxr-xr-x .* /usr/lib64/nagios/plugins/check_csbackup$' >/dev/null ||
-    fail "the RPM's plugin is not mode 755: $(rpm -qlvp "$RPM" 2>&1 | grep check_csbackup)"
+    rpm -qlvp "$file" 2>/dev/null | grep -E '^-rwxr-xr-x .* /usr/lib64/nagios/plugins/check_csbackup$' >/dev/null ||
+        fail "$name: the plugin is not mode 755: $(rpm -qlvp "$file" 2>&1 | grep check_csbackup)"
+    # Only rpm's own features: no libc, no /bin/sh.
+    requires="$(rpm -qp --requires "$file" 2>/dev/null | grep -v '^rpmlib(' || true)"
+    [ -z "$requires" ] || fail "$name requires $requires"
+done
 
 step "the NSClient++ lines run (Linux paths)"
 nscp=0
@@ -167,4 +198,4 @@ if [ -d "$STACK_ROOT/packaging/windows" ]; then
 fi
 [ "$(unzip -p "$ZIP" "$top/check_csbackup.exe" | head -c 2)" = MZ ] || fail "check_csbackup.exe in the zip is no Windows executable"
 
-step "OK: .deb installs, runs, shows its man page and removes cleanly; .rpm lists its files; zip built"
+step "OK: .deb installs the static binary, runs, shows its man page and removes cleanly; .debs and .rpms for both architectures depend on nothing; zip built"
