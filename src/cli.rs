@@ -126,6 +126,22 @@ pub struct Cli {
     #[arg(short = 'c', long, value_name = "RANGE", default_value = "3600", allow_hyphen_values = true, value_parser = parse_threshold)]
     pub critical: Threshold,
 
+    /// Nagios range in seconds on how long a module has been in NonSteadyState, from the collector's history: within it OK (a backlog the next syncs clear), outside it WARNING; without history the seed's WARNING
+    #[arg(long, value_name = "RANGE", default_value = policy::BACKLOG_WARNING, allow_hyphen_values = true, value_parser = parse_threshold)]
+    pub backlog_warning: Threshold,
+
+    /// Nagios range in seconds on how long a module has been in NonSteadyState: outside it CRITICAL
+    #[arg(long, value_name = "RANGE", default_value = policy::BACKLOG_CRITICAL, allow_hyphen_values = true, value_parser = parse_threshold)]
+    pub backlog_critical: Threshold,
+
+    /// Nagios range in seconds on how long a module other than CentralMgmt.CMSMaster has been NotInitialized: outside it WARNING even on a pool that does not host the CMS (replication never began)
+    #[arg(long, value_name = "RANGE", default_value = policy::NOT_INITIALIZED_WARNING, allow_hyphen_values = true, value_parser = parse_threshold)]
+    pub not_initialized_warning: Threshold,
+
+    /// Level of the Backup Service's Error events since the collection before (ok: listed, never a problem)
+    #[arg(long, value_name = "LEVEL", default_value = "warning", value_parser = policy::parse_level)]
+    pub on_event_error: Level,
+
     /// Whole-run limit in seconds; on expiry UNKNOWN, saying at which stage
     #[arg(short = 't', long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub timeout: u64,
