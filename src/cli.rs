@@ -205,6 +205,10 @@ pub struct CollectArgs {
     #[arg(short = 't', long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub timeout: u64,
 
+    /// The oldest previous document whose history is carried forward (how long each status has lasted); an older one, like one that is unreadable, for another pool or from the future, starts the history again. Three collection intervals
+    #[arg(long, value_name = "SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub history_max_age: u64,
+
     /// Print the PowerShell script that is run, and exit
     #[arg(long)]
     pub print_script: bool,

@@ -98,14 +98,14 @@ fn a_backlog_older_than_the_history_is_a_lower_bound() {
         "NonSteadyState",
         0,
         0,
-        r#""HistoryRestart":"the previous document is 1 d 0 h old, more than --history-max-age 900 s","#,
+        r#""HistoryRestart":"the previous document is 24 h 0 min old, more than --history-max-age 900 s","#,
     );
     let run = check_json(&doc, &["-v"]);
     run.assert(1, "NonSteadyState for at least 0 s");
     assert!(
         run.stdout.contains(
             "the collector's history began again at this collection (the previous document is \
-             1 d 0 h old, more than --history-max-age 900 s)"
+             24 h 0 min old, more than --history-max-age 900 s)"
         ),
         "{}",
         run.stdout

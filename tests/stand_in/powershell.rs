@@ -35,6 +35,13 @@
 //! - `big`: the answer padded to `CSBACKUP_STAND_IN_BYTES` bytes, written in 4 KiB
 //!   pieces `CSBACKUP_STAND_IN_DELAY_MS` apart.
 //!
+//! `CSBACKUP_STAND_IN_SEQUENCE` names a file that plays a sequence of collections, one
+//! step a line (blank lines and `#` comments aside), one step a run, over the mode's
+//! answer: the stand-in keeps its place in `<file>.step`, and complains (exit 64) when the
+//! sequence has ended. A step is words: `steady` (the usual answer), `fail` (module
+//! loading fails, as in `fail`), `<Identity>=<ExportStatus>` (that module of every pool
+//! reports that export status; a module it does not have is added).
+//!
 //! `CSBACKUP_STAND_IN_LOAD_MS` makes it wait that long first, as loading the Skype for
 //! Business module does. When `CSBACKUP_STAND_IN_LOG` names a file, it appends its
 //! process id and pools there before anything else, so a test can tell it ran (or was
@@ -76,7 +83,15 @@ fn main() {
         0,
     )));
     let mode = std::env::var("CSBACKUP_STAND_IN").unwrap_or_else(|_| "answer".into());
-    let mut answer = Answer::usual(&pools);
+    let step = match std::env::var("CSBACKUP_STAND_IN_SEQUENCE") {
+        Ok(file) => next_step(&file).unwrap_or_else(|complaint| {
+            eprintln!("stand-in PowerShell: {complaint}");
+            std::process::exit(64);
+        }),
+        Err(_) => Step::default(),
+    };
+    let mode = if step.fail { "fail".to_owned() } else { mode };
+    let mut answer = Answer::usual(&pools, &step);
     let (first, last) = (&pools[0], &pools[pools.len() - 1]);
     match mode.as_str() {
         "answer" => {}
@@ -198,8 +213,9 @@ struct Answer {
 }
 
 impl Answer {
-    /// What the script answers when everything works: the first pool hosts the CMS.
-    fn usual(pools: &[String]) -> Answer {
+    /// What the script answers when everything works: the first pool hosts the CMS; the
+    /// step of a sequence sets export statuses.
+    fn usual(pools: &[String], step: &Step) -> Answer {
         let first = &pools[0];
         Answer {
             warnings: vec![],
@@ -214,7 +230,7 @@ impl Answer {
                     if pool.starts_with("denied") {
                         format!(r#"{{"Pool":"{pool}","Error":"Get-CsBackupServiceStatus -PoolFqdn {pool}: Access is denied.","Warnings":[]}}"#)
                     } else {
-                        entry(pool, &[result(pool, &usual_modules(index), "")])
+                        entry(pool, &[result(pool, &step.modules(index), "")])
                     }
                 })
                 .collect(),
@@ -233,6 +249,64 @@ impl Answer {
     }
 }
 
+/// One step of a sequence of collections (see the module's text).
+#[derive(Default)]
+struct Step {
+    fail: bool,
+    /// (Identity, ExportStatus) for every pool.
+    exports: Vec<(String, String)>,
+}
+
+impl Step {
+    fn read(line: &str) -> Result<Step, String> {
+        let mut step = Step::default();
+        for word in line.split_whitespace() {
+            match word.split_once('=') {
+                _ if word == "steady" => {}
+                _ if word == "fail" => step.fail = true,
+                Some((module, status)) => step.exports.push((module.into(), status.into())),
+                None => return Err(format!("a step word it does not know: {word}")),
+            }
+        }
+        Ok(step)
+    }
+
+    /// The modules of the pool at `index`, the step's statuses applied.
+    fn modules(&self, index: usize) -> Vec<(String, String)> {
+        let mut modules: Vec<(String, String)> = usual_modules(index)
+            .into_iter()
+            .map(|(id, export)| (id.to_owned(), export.to_owned()))
+            .collect();
+        for (module, status) in &self.exports {
+            match modules.iter_mut().find(|(id, _)| id == module) {
+                Some(found) => found.1 = status.clone(),
+                None => modules.push((module.clone(), status.clone())),
+            }
+        }
+        modules
+    }
+}
+
+/// The next step of the sequence in `file`, its place kept in `<file>.step`.
+fn next_step(file: &str) -> Result<Step, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    let steps: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let place = format!("{file}.step");
+    let at: usize = std::fs::read_to_string(&place)
+        .ok()
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    let line = steps
+        .get(at)
+        .ok_or_else(|| format!("the sequence {file} has ended after {} steps", steps.len()))?;
+    std::fs::write(&place, (at + 1).to_string()).map_err(|e| format!("{place}: {e}"))?;
+    Step::read(line)
+}
+
 /// The modules of the pool at `index`: the first pool exports the CMS, the others do not.
 fn usual_modules(index: usize) -> Vec<(&'static str, &'static str)> {
     let cms = if index == 0 {
@@ -246,10 +320,11 @@ fn usual_modules(index: usize) -> Vec<(&'static str, &'static str)> {
 }
 
 /// One object as Get-CsBackupServiceStatus returns it, `padding` in a property of its own.
-fn result(pool: &str, modules: &[(&str, &str)], padding: &str) -> String {
+fn result<S: AsRef<str>>(pool: &str, modules: &[(S, S)], padding: &str) -> String {
     let modules: Vec<String> = modules
         .iter()
         .map(|(id, export)| {
+            let (id, export) = (id.as_ref(), export.as_ref());
             format!(
                 r#"{{"Identity":"{id}","ExportStatus":"{export}","ImportStatus":"NormalState"}}"#
             )
