@@ -209,6 +209,14 @@ pub struct CollectArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub history_max_age: u64,
 
+    /// The event log the Backup Service writes to; its Critical, Error and Warning events since the collection before are counted and the latest kept
+    #[arg(long, value_name = "NAME", default_value = "Lync Server", value_parser = parse_event_name)]
+    pub event_log: String,
+
+    /// The Backup Service's event source in that log
+    #[arg(long, value_name = "NAME", default_value = "LS Backup Service", value_parser = parse_event_name)]
+    pub event_source: String,
+
     /// Print the PowerShell script that is run, and exit
     #[arg(long)]
     pub print_script: bool,
@@ -238,6 +246,24 @@ pub fn parse_fqdn(text: &str) -> Result<String, String> {
             crate::model::clip(text, 60)
         ))
     }
+}
+
+/// An event log's or source's name: printable, no quotes (the script puts it in an
+/// event query), at most 256 characters.
+pub fn parse_event_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if name.is_empty()
+        || name.len() > 256
+        || name
+            .chars()
+            .any(|c| c.is_control() || c == '\'' || c == '"')
+    {
+        return Err(format!(
+            "'{}' is not an event log or source name: give it as Event Viewer shows it, e.g. 'Lync Server' or 'LS Backup Service', without quotes inside",
+            crate::model::clip(text, 60)
+        ));
+    }
+    Ok(name.to_owned())
 }
 
 /// A backup module's `Identity`: not blank, no control characters, trimmed.

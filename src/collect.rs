@@ -36,7 +36,7 @@ use crate::input::{self, answer::Answer};
 use crate::model::{clip, same_fqdn};
 use previous::{Horizon, Previous};
 
-pub use powershell::{default_program as default_powershell, POOLS_VARIABLE, SCRIPT};
+pub use powershell::{default_program as default_powershell, EventQuery, POOLS_VARIABLE, SCRIPT};
 
 /// The most of PowerShell's standard output the collector keeps: the check's own
 /// default `--max-input`.
@@ -104,14 +104,21 @@ pub enum Reply {
     TimedOut(String),
 }
 
-/// Runs the collector script in `program` for `pools`, stopping it at `deadline`.
-pub fn ask(program: &Path, pools: &[String], deadline: Instant, max_status: usize) -> Reply {
+/// Runs the collector script in `program` for `pools` (and `events`, the event log to
+/// read), stopping it at `deadline`.
+pub fn ask(
+    program: &Path,
+    pools: &[String],
+    events: Option<&EventQuery>,
+    deadline: Instant,
+    max_status: usize,
+) -> Reply {
     let caps = powershell::Caps {
         stdout: max_status,
         stderr: MAX_STDERR_BYTES,
     };
     let shown = program.display();
-    let ending = match powershell::run(program, pools, deadline, caps) {
+    let ending = match powershell::run(program, pools, events, deadline, caps) {
         Ok(ending) => ending,
         Err(e) => {
             let hint = if e.kind() == std::io::ErrorKind::NotFound {
@@ -429,12 +436,17 @@ fn run(collect: &CollectArgs) -> Result<String, String> {
         max_age: i64::try_from(collect.history_max_age).unwrap_or(i64::MAX),
     };
     let previous = target.previous(&pools, horizon);
+    let events = EventQuery {
+        log: collect.event_log.clone(),
+        source: collect.event_source.clone(),
+        since: history::events_since(&previous, horizon.now, horizon.max_age),
+    };
     let program = collect
         .powershell
         .clone()
         .unwrap_or_else(default_powershell);
     let deadline = Instant::now() + Duration::from_secs(collect.timeout);
-    let reply = ask(&program, &pools, deadline, MAX_STATUS_BYTES);
+    let reply = ask(&program, &pools, Some(&events), deadline, MAX_STATUS_BYTES);
     let objects = pool_objects(&reply, &pools, &Envelope::now(), Some(&previous));
     let summary = Summary::of(&pools, &objects);
     let failures: Vec<String> = paths
@@ -509,14 +521,14 @@ pub fn live(
     let deadline = Instant::now() + budget.saturating_sub(margin);
     let max_status = usize::try_from(max_input).unwrap_or(usize::MAX);
     let pools = distinct(pools);
-    let reply = ask(program, &pools, deadline, max_status);
+    // A check run now has no collection before it: neither history nor events.
+    let reply = ask(program, &pools, None, deadline, max_status);
     if let Reply::TimedOut(_) = reply {
         return Err(guard::timeout_reason(
             timeout_seconds,
             Stage::RunningPowerShell,
         ));
     }
-    // A check run now has no previous document: no history, read as before.
     let document = document(pool_objects(&reply, &pools, &Envelope::now(), None));
     Ok(input::Bytes {
         source: format!("PowerShell's answer ({})", program.display()),

@@ -339,9 +339,30 @@ pub fn clip(text: &str, max: usize) -> String {
     }
 }
 
+/// The first line of `text` that holds more than white space, trimmed, clipped to `max`
+/// characters: what a message says first, for one line of output.
+pub fn first_line(text: &str, max: usize) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    clip(line, max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_line_that_says_something() {
+        assert_eq!(
+            first_line("\r\n  Cannot update.\r\nDetails", 40),
+            "Cannot update."
+        );
+        assert_eq!(first_line("abcdef", 3), "abc...");
+        assert_eq!(first_line(" \n ", 3), "");
+    }
 
     #[test]
     fn clips_on_character_boundaries() {

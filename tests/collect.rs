@@ -609,6 +609,19 @@ fn live_checks_what_powershell_answers() {
     assert_eq!(ran.code(), Some(0), "{}", ran.stdout);
     assert!(ran.stdout.starts_with("CSBACKUP OK - "), "{}", ran.stdout);
     assert!(ran.stdout.contains(POOL2), "{}", ran.stdout);
+    // No collection before it: neither history nor events, whatever the environment says.
+    let ran = run(Command::new(BIN)
+        .args(["--live", "--pool", POOL1, "-v", "--powershell"])
+        .arg(stand_in())
+        .env("CSBACKUP_STAND_IN_SCRIPT", script_file())
+        .env("CSBACKUP_EVENTS_SINCE", "2026-11-29T03:00:00Z"));
+    assert_eq!(ran.code(), Some(0), "{}", ran.stdout);
+    assert!(
+        !ran.stdout.contains("Backup Service") && !ran.stdout.contains(" for "),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("backlog_age"), "{}", ran.stdout);
     let ran = live(&dir, "fail", &[]);
     assert_eq!(ran.code(), Some(2), "{}", ran.stdout);
     assert!(ran.stdout.contains("SkypeForBusiness"), "{}", ran.stdout);

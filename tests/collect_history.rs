@@ -441,3 +441,186 @@ fn another_pools_file_unreadable_files_and_failed_collections_give_no_history() 
     );
     check(&out, &NOT_MASTER).expect(1, "NonSteadyState for at least 0 s (");
 }
+
+/// The time `key` of the document's `BackupServiceEvents`, in seconds.
+fn event_time(document: &Value, key: &str) -> i64 {
+    document["BackupServiceEvents"][key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {key}: {document}"))
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .as_second()
+}
+
+fn collected_at(document: &Value) -> i64 {
+    let at: jiff::Timestamp = document["CollectedAt"].as_str().unwrap().parse().unwrap();
+    at.as_second()
+}
+
+#[test]
+fn backup_service_events_are_read_from_one_collection_to_the_next() {
+    let sequence = Sequence::new(
+        "events",
+        &[
+            "steady",
+            "error:4069 warning:4011",
+            "steady",
+            "events:denied",
+            "events:no-source",
+        ],
+    );
+    // The first collection looks back --history-max-age.
+    let out = sequence.next();
+    let first = read(&out);
+    let events = &first["BackupServiceEvents"];
+    assert_eq!(events["LogName"], "Lync Server");
+    assert_eq!(events["Source"], "LS Backup Service");
+    assert_eq!(
+        (&events["Errors"], &events["Warnings"]),
+        (&0.into(), &0.into())
+    );
+    let window = collected_at(&first) - event_time(&first, "Since");
+    assert!((900..905).contains(&window), "{window}");
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        0,
+        "OK - pool01.contoso.com: all 3 backup modules OK, data 0 s old |",
+    );
+    assert_eq!(checked.perf("events_error"), Some(0));
+
+    // The Backup Service logs an error: read from where the last collection stopped.
+    let until = event_time(&first, "Until");
+    let second = {
+        sequence.later();
+        read(&out)
+    };
+    assert_eq!(event_time(&second, "Since"), until - INTERVAL);
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        1,
+        "WARNING - pool01.contoso.com: Backup Service logged 1 error, the latest 4069: Event 4069 of the Backup Service. (in the 'Lync Server' log of fe01.contoso.com since ",
+    );
+    assert_eq!(checked.perf("events_error"), Some(1));
+    assert_eq!(checked.perf("events_warning"), Some(1));
+    let listed = check(
+        &out,
+        &["-v", "--on-event-error", "ok", NOT_MASTER[0], NOT_MASTER[1]],
+    );
+    listed.expect(
+        0,
+        "[NOTE] pool01.contoso.com: Backup Service event 4011 (Warning) at ",
+    );
+    listed.expect(0, ": Event 4011 of the Backup Service.\n");
+
+    // Nothing new at the next collection: OK again.
+    sequence.later();
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(0, "OK - ");
+    assert_eq!(checked.perf("events_error"), Some(0));
+
+    // The log may not be read: said, never paged.
+    sequence.later();
+    let denied = read(&out);
+    assert_eq!(
+        denied["BackupServiceEvents"]["Error"],
+        "Attempted to perform an unauthorized operation. (System.UnauthorizedAccessException)"
+    );
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        0,
+        "OK - pool01.contoso.com: all 3 backup modules OK, data 0 s old, Backup Service events not read |",
+    );
+    checked.expect(0, "\n[NOTE] pool01.contoso.com: Backup Service events not read (the 'Lync Server' log of fe01.contoso.com): Attempted to perform an unauthorized operation.");
+    assert_eq!(checked.perf("events_error"), Some(0));
+
+    // After a window that was not read, the next looks back --history-max-age again;
+    // a source that is not on the server is no event, with a note.
+    sequence.later();
+    let missing = read(&out);
+    let window = collected_at(&missing) - event_time(&missing, "Since");
+    assert!((900..905).contains(&window), "{window}");
+    let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
+    checked.expect(
+        0,
+        "OK - pool01.contoso.com: all 3 backup modules OK, data 0 s old |",
+    );
+    checked.expect(0, "[NOTE] pool01.contoso.com: Backup Service events: no such log or source on this server (There is not an event provider on the localhost computer that matches \"LS Backup Service\".)");
+}
+
+#[test]
+fn the_events_go_to_the_pool_of_the_server_whose_log_it_is() {
+    let sequence = Sequence::new(
+        "events-pool",
+        &[
+            "error:4069 computer:pool02.contoso.com",
+            "error:4069 computer:unknown",
+        ],
+    );
+    let out = sequence.dir.join("status.json");
+    let options = [
+        "--event-log",
+        "Lync Server",
+        "--event-source",
+        "LS Backup Service",
+    ];
+    assert!(sequence
+        .collect(&[POOL1, POOL2], &out, &options)
+        .status
+        .success());
+    let pools = read(&out);
+    assert!(
+        pools[0].get("BackupServiceEvents").is_none(),
+        "{}",
+        pools[0]
+    );
+    assert_eq!(pools[1]["BackupServiceEvents"]["Errors"], 1);
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        1,
+        "pool02.contoso.com: Backup Service logged 1 error, the latest 4069",
+    );
+    assert_eq!(checked.perf("pool01.contoso.com_events_error"), None);
+    assert_eq!(checked.perf("pool02.contoso.com_events_error"), Some(1));
+
+    // A server whose pool cannot be told: every pool gets its events, saying why.
+    assert!(sequence
+        .collect(&[POOL1, POOL2], &out, &[])
+        .status
+        .success());
+    for pool in read(&out).as_array().unwrap() {
+        assert_eq!(
+            pool["BackupServiceEvents"]["ComputerPoolError"],
+            "Get-CsComputer -Identity fe01.contoso.com: Access is denied."
+        );
+    }
+}
+
+#[test]
+fn the_log_and_source_are_options_and_checked_as_names() {
+    let sequence = Sequence::new("events-names", &["steady"]);
+    let out = sequence.dir.join("status.json");
+    let names = [
+        "--event-log",
+        "Skype Server",
+        "--event-source",
+        "SfB Backup",
+    ];
+    let ran = sequence.collect(&[POOL1], &out, &names);
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let events = &read(&out)["BackupServiceEvents"];
+    assert_eq!(
+        (&events["LogName"], &events["Source"]),
+        (&"Skype Server".into(), &"SfB Backup".into())
+    );
+    let ran = sequence.collect(&[POOL1], &out, &["--event-source", "a'b"]);
+    assert_eq!(ran.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&ran.stderr);
+    assert!(
+        said.contains("is not an event log or source name"),
+        "{said}"
+    );
+}

@@ -186,6 +186,30 @@ fn time(value: &Value, latest: Timestamp) -> Option<Timestamp> {
         .filter(|at| *at <= latest)
 }
 
+/// Where this collection reads the event log from: where the previous one stopped
+/// (`BackupServiceEvents.Until` of the previous documents that read it, the earliest),
+/// never longer ago than `max_age` seconds, which is also the window of a first
+/// collection.
+pub fn events_since<'a>(
+    previous: impl IntoIterator<Item = &'a Previous>,
+    now: Timestamp,
+    max_age: i64,
+) -> Timestamp {
+    let earliest = Timestamp::from_second(now.as_second() - max_age).unwrap_or(now);
+    previous
+        .into_iter()
+        .filter_map(|p| p.as_ref().ok())
+        .filter_map(|p| {
+            let events = p.object.get("BackupServiceEvents")?.as_object()?;
+            if events.get("Error").is_some_and(|e| !e.is_null()) {
+                return None;
+            }
+            time(events.get("Until")?, now)
+        })
+        .min()
+        .map_or(earliest, |until| until.max(earliest))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,5 +373,26 @@ mod tests {
         failed.insert("Error".into(), "boom".into());
         carry(&mut failed, &previous, now());
         assert!(failed.get("HistorySince").is_none());
+    }
+
+    #[test]
+    fn the_event_log_is_read_from_where_the_last_collection_stopped() {
+        let with_events = |events: Value| -> Previous {
+            let mut object = object(vec![]);
+            object.insert("BackupServiceEvents".into(), events);
+            Ok(PreviousPool {
+                object,
+                collected_at: BEFORE.parse().unwrap(),
+            })
+        };
+        let read = with_events(json!({"Until": "2026-11-29T03:55:01Z", "Errors": 0}));
+        let denied = with_events(json!({"Until": "2026-11-29T03:50:00Z", "Error": "denied"}));
+        let at = |previous: &[Previous]| events_since(previous, now(), 900).to_string();
+        assert_eq!(at(&[read.clone(), denied]), "2026-11-29T03:55:01Z");
+        assert_eq!(at(&[Err("none".into())]), "2026-11-29T03:45:00Z");
+        let old = with_events(json!({"Until": "2026-11-29T01:00:00Z"}));
+        assert_eq!(at(&[old]), "2026-11-29T03:45:00Z");
+        let future = with_events(json!({"Until": "2026-11-29T05:00:00Z"}));
+        assert_eq!(at(&[future]), "2026-11-29T03:45:00Z");
     }
 }

@@ -40,7 +40,16 @@
 //! answer: the stand-in keeps its place in `<file>.step`, and complains (exit 64) when the
 //! sequence has ended. A step is words: `steady` (the usual answer), `fail` (module
 //! loading fails, as in `fail`), `<Identity>=<ExportStatus>` (that module of every pool
-//! reports that export status; a module it does not have is added).
+//! reports that export status; a module it does not have is added), `error:<id>` and
+//! `warning:<id>` (the Backup Service logged such an event half a minute ago),
+//! `events:denied` (the log may not be read), `events:no-source` (the source is not on
+//! the server), `computer:<pool>` or `computer:unknown` (what Get-CsComputer says of
+//! the server; by default that it belongs to the first pool).
+//!
+//! Asked for events (`CSBACKUP_EVENTS_SINCE`, which must be `yyyy-MM-ddTHH:mm:ssZ`, with
+//! `CSBACKUP_EVENT_LOG` and `CSBACKUP_EVENT_SOURCE`), it answers them as the script does,
+//! echoing the window it was given, and, like Get-WinEvent, with the error
+//! `NoMatchingEventsFound` when there are none.
 //!
 //! `CSBACKUP_STAND_IN_LOAD_MS` makes it wait that long first, as loading the Skype for
 //! Business module does. When `CSBACKUP_STAND_IN_LOG` names a file, it appends its
@@ -92,6 +101,12 @@ fn main() {
     };
     let mode = if step.fail { "fail".to_owned() } else { mode };
     let mut answer = Answer::usual(&pools, &step);
+    if let Ok(since) = std::env::var("CSBACKUP_EVENTS_SINCE") {
+        answer.events = Some(step.events(&since, &pools).unwrap_or_else(|complaint| {
+            eprintln!("stand-in PowerShell: {complaint}");
+            std::process::exit(64);
+        }));
+    }
     let (first, last) = (&pools[0], &pools[pools.len() - 1]);
     match mode.as_str() {
         "answer" => {}
@@ -210,6 +225,7 @@ struct Answer {
     cms: String,
     lookup: String,
     entries: Vec<String>,
+    events: Option<String>,
 }
 
 impl Answer {
@@ -234,13 +250,18 @@ impl Answer {
                     }
                 })
                 .collect(),
+            events: None,
         }
     }
 
     fn json(&self) -> String {
         let warnings: Vec<String> = self.warnings.iter().map(|w| format!("{w:?}")).collect();
+        let events = match &self.events {
+            Some(events) => format!(r#","Events":{events}"#),
+            None => String::new(),
+        };
         format!(
-            r#"{{"CsBackupAnswer":1,"Warnings":[{}],"Cms":{},"MasterLookup":{},"Pools":[{}]}}"#,
+            r#"{{"CsBackupAnswer":1,"Warnings":[{}],"Cms":{},"MasterLookup":{},"Pools":[{}]{events}}}"#,
             warnings.join(","),
             self.cms,
             self.lookup,
@@ -255,20 +276,90 @@ struct Step {
     fail: bool,
     /// (Identity, ExportStatus) for every pool.
     exports: Vec<(String, String)>,
+    /// (event id, level: 2 Error, 3 Warning), newest first.
+    events: Vec<(u32, u8)>,
+    /// `events:denied` or `events:no-source`.
+    log: Option<String>,
+    /// `computer:<pool>`: the pool Get-CsComputer names; `unknown` for an error.
+    computer: Option<String>,
 }
 
 impl Step {
     fn read(line: &str) -> Result<Step, String> {
         let mut step = Step::default();
         for word in line.split_whitespace() {
-            match word.split_once('=') {
+            match (word.split_once('='), word.split_once(':')) {
                 _ if word == "steady" => {}
                 _ if word == "fail" => step.fail = true,
-                Some((module, status)) => step.exports.push((module.into(), status.into())),
-                None => return Err(format!("a step word it does not know: {word}")),
+                (Some((module, status)), _) => step.exports.push((module.into(), status.into())),
+                (None, Some(("error", id))) => step.events.push((number_of(id)?, 2)),
+                (None, Some(("warning", id))) => step.events.push((number_of(id)?, 3)),
+                (None, Some(("events", how))) => step.log = Some(how.into()),
+                (None, Some(("computer", pool))) => step.computer = Some(pool.into()),
+                _ => return Err(format!("a step word it does not know: {word}")),
             }
         }
         Ok(step)
+    }
+
+    /// The script's `Events`, for a window from `since` to now.
+    fn events(&self, since: &str, pools: &[String]) -> Result<String, String> {
+        let well_formed = since.len() == 20
+            && since.ends_with('Z')
+            && since.as_bytes()[10] == b'T'
+            && since[..4].bytes().all(|b| b.is_ascii_digit());
+        if !well_formed {
+            return Err(format!("CSBACKUP_EVENTS_SINCE is not yyyy-MM-ddTHH:mm:ssZ: {since:?}"));
+        }
+        let log = std::env::var("CSBACKUP_EVENT_LOG").map_err(|_| "no CSBACKUP_EVENT_LOG")?;
+        let source =
+            std::env::var("CSBACKUP_EVENT_SOURCE").map_err(|_| "no CSBACKUP_EVENT_SOURCE")?;
+        let now = seconds_now();
+        let lookup = match self.computer.as_deref() {
+            Some("unknown") => r#""GetCsComputerError":"Access is denied.""#.to_owned(),
+            Some(pool) => computer(pool),
+            None => computer(&pools[0]),
+        };
+        let failure = |id: &str, message: &str| {
+            format!(
+                r#""Failure":{{"Id":"{id},Microsoft.PowerShell.Commands.GetWinEventCommand","Message":"{message}"}}"#
+            )
+        };
+        let reading = match self.log.as_deref() {
+            Some("denied") => failure(
+                "System.UnauthorizedAccessException",
+                "Attempted to perform an unauthorized operation.",
+            ),
+            Some("no-source") => failure(
+                "NoMatchingProvidersFound",
+                &format!(
+                    "There is not an event provider on the localhost computer that matches \\\"{source}\\\"."
+                ),
+            ),
+            Some(other) => return Err(format!("events:{other} is not a way a log reads")),
+            None if self.events.is_empty() => failure(
+                "NoMatchingEventsFound",
+                "No events were found that match the specified selection criteria.",
+            ),
+            None => {
+                let records: Vec<String> = self
+                    .events
+                    .iter()
+                    .enumerate()
+                    .map(|(age, (id, level))| {
+                        format!(
+                            r#"{{"Id":{id},"Level":{level},"TimeCreated":"{}","Message":"Event {id} of the Backup Service.\r\nDetails of event {id}."}}"#,
+                            iso(now - 30 - age as u64, ".1234567")
+                        )
+                    })
+                    .collect();
+                format!(r#""Records":[{}]"#, records.join(","))
+            }
+        };
+        Ok(format!(
+            r#"{{"LogName":"{log}","Source":"{source}","Since":"{since}","Until":"{}","Computer":"fe01.contoso.com",{lookup},{reading}}}"#,
+            iso(now, "")
+        ))
     }
 
     /// The modules of the pool at `index`, the step's statuses applied.
@@ -285,6 +376,45 @@ impl Step {
         }
         modules
     }
+}
+
+fn number_of(id: &str) -> Result<u32, String> {
+    id.parse().map_err(|_| format!("an event id that is no number: {id}"))
+}
+
+/// What Get-CsComputer says of fe01, a server of `pool`.
+fn computer(pool: &str) -> String {
+    format!(
+        r#""GetCsComputer":[{{"@Text":"fe01.contoso.com","Identity":"fe01.contoso.com","Pool":{{"@Text":"{pool}"}}}}]"#
+    )
+}
+
+fn seconds_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+}
+
+/// A Unix time as UTC ISO 8601, `fraction` after the seconds.
+fn iso(seconds: u64, fraction: &str) -> String {
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    // Days to a civil date (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{fraction}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 /// The next step of the sequence in `file`, its place kept in `<file>.step`.

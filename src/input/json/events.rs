@@ -4,7 +4,7 @@
 //! zero: a count the plugin cannot trust must not read as "no errors".
 
 use super::{compact, describe, key_is, stamp, string, unwrap_list, Node, Object};
-use crate::model::{clip, EventReading, ServiceEvent, ServiceEvents};
+use crate::model::{clip, first_line, EventReading, ServiceEvent, ServiceEvents};
 
 /// The most events of `Latest` kept: the collector writes five.
 const MOST_LATEST: usize = 10;
@@ -94,18 +94,8 @@ fn event(value: &Node) -> Option<ServiceEvent> {
             .map(|l| clip(&l, 20))
             .unwrap_or_else(|| "Error".into()),
         time: get(properties, "TimeCreated").and_then(stamp),
-        message: first_line(&message),
+        message: first_line(&message, LONGEST_MESSAGE),
     })
-}
-
-/// The first line of a message that holds text, clipped.
-pub fn first_line(message: &str) -> String {
-    let line = message
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or_default();
-    clip(line, LONGEST_MESSAGE)
 }
 
 /// A property by name, any letter case; the first of several wins.
