@@ -98,10 +98,13 @@ fn finding(
 
 /// `the 'Lync Server' log of fe01.contoso.com`, with what the document says of it.
 fn place(events: &ServiceEvents) -> String {
-    let log = events.log_name.as_deref().unwrap_or("Backup Service's");
+    let log = match &events.log_name {
+        Some(log) => format!("the '{log}' log"),
+        None => "the Backup Service's log".into(),
+    };
     match &events.computer {
-        Some(computer) => format!("the '{log}' log of {computer}"),
-        None => format!("the '{log}' log"),
+        Some(computer) => format!("{log} of {computer}"),
+        None => log,
     }
 }
 
