@@ -186,7 +186,10 @@ expect "the check takes the server's pool as the CMS master" 1 $? "though the po
 # seen after the history began) and reads the event log from where the first stopped.
 printf 'steady\nConfServices.DataConf=NonSteadyState error:4069\n' >"$share/sequence.txt"
 rm -f "$share/sequence.txt.step"
+# A second apart at least: times are whole seconds, and a status first seen in the
+# second the history began is taken as a lower bound.
 for step in 1 2; do
+    [[ $step == 1 ]] || sleep 1
     said=$(CSBACKUP_STAND_IN_SEQUENCE='C:\csbackup\sequence.txt' "$wine" "$exe" collect \
         --pool pool01.contoso.com --out 'C:\csbackup\history.json' --powershell "$ps" 2>&1)
     expect "collect carries history forward, collection $step" 0 $? "wrote 1 pool(s)" "$said"

@@ -15,16 +15,22 @@ const STATES: &str = "\
 States (ExportStatus: this pool -> its backup pool; ImportStatus: backup pool -> this pool):
   export FinalState      OK        nothing left to back up
   export SteadyState     OK        all changes fit in one batch, no backlog
-  export NonSteadyState  WARNING   a backlog is building
+  export NonSteadyState  WARNING   a backlog is building; with the collector's history, by how
+                                   long: OK within --backlog-warning, WARNING beyond it, CRITICAL
+                                   beyond --backlog-critical (a lower bound: never below WARNING)
   export NotInitialized  OK only when the pool is known not to host the active CMS,
                          else WARNING (tell the plugin with --cms-master-pool, and with
-                         --pool which pool a bare module list belongs to)
+                         --pool which pool a bare module list belongs to); any module but
+                         CentralMgmt.CMSMaster: WARNING beyond --not-initialized-warning
   export ErrorState      CRITICAL  failed to back up new changes
   import NormalState     OK        import working
   import ErrorState      CRITICAL  failed to import new changes
   any other value        UNKNOWN   (a whole number, in any format, is a number: PowerShell 5.1
                                    wrote an enum as a number; numbers are never mapped)
   collection Error       --on-error (CRITICAL); the modules it left unreported are UNKNOWN
+  Backup Service errors  --on-event-error (WARNING), from the events the collector read since
+                         the collection before; a log it could not read is a note, no state
+  --map                  sets a status's level whatever its duration
   data age               -w / -c Nagios ranges in seconds, from CollectedAt (with a UTC offset,
                          \\/Date(ms)\\/ or Unix time), else the file's time; on standard
                          input without CollectedAt not checked, and the summary says so

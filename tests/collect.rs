@@ -16,21 +16,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::stand_in::{script_file, stand_in};
+use common::stand_in::{scratch, script_file, stand_in};
 
 const BIN: &str = env!("CARGO_BIN_EXE_check_csbackup");
 const POOL1: &str = "pool01.contoso.com";
 const POOL2: &str = "pool02.contoso.com";
-
-/// A fresh folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("collect-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    // Whatever the umask: the collector refuses a folder others may write.
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    dir
-}
 
 struct Ran {
     status: ExitStatus,

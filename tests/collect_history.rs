@@ -17,23 +17,13 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::stand_in::{script_file, stand_in};
+use common::stand_in::{scratch, script_file, stand_in};
 use common::{perf_items, BIN};
 use serde_json::Value;
 
 const POOL1: &str = "pool01.contoso.com";
 const POOL2: &str = "pool02.contoso.com";
 const NOT_MASTER: [&str; 2] = ["--cms-master-pool", POOL2];
-
-/// A fresh folder for one test, writable by its owner alone, as the collector wants.
-fn scratch(name: &str) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("history-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    dir
-}
 
 /// A sequence of collections for the stand-in to play, one step a line.
 struct Sequence {
@@ -51,14 +41,19 @@ impl Sequence {
 
     /// One collection of `pools` into `out` (`--out`), with `extra` options.
     fn collect(&self, pools: &[&str], out: &Path, extra: &[&str]) -> Output {
+        self.collect_into(pools, "--out", out, extra)
+    }
+
+    /// One collection of `pools` into `path`, given as `target` (`--out`, `--out-dir`).
+    fn collect_into(&self, pools: &[&str], target: &str, path: &Path, extra: &[&str]) -> Output {
         let mut command = Command::new(BIN);
         command.arg("collect");
         for pool in pools {
             command.args(["--pool", pool]);
         }
         command
-            .arg("--out")
-            .arg(out)
+            .arg(target)
+            .arg(path)
             .args(extra)
             .arg("--powershell")
             .arg(stand_in())
@@ -387,19 +382,7 @@ fn another_pools_file_unreadable_files_and_failed_collections_give_no_history() 
     let folder = sequence.dir.join("data");
     std::fs::create_dir(&folder).unwrap();
     let run = |pools: &[&str]| {
-        let mut command = Command::new(BIN);
-        command.arg("collect");
-        for pool in pools {
-            command.args(["--pool", pool]);
-        }
-        let ran = command
-            .arg("--out-dir")
-            .arg(&folder)
-            .arg("--powershell")
-            .arg(stand_in())
-            .env("CSBACKUP_STAND_IN_SEQUENCE", &sequence.file)
-            .output()
-            .unwrap();
+        let ran = sequence.collect_into(pools, "--out-dir", &folder, &[]);
         assert!(
             ran.status.success(),
             "{}",

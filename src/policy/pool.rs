@@ -25,28 +25,8 @@ pub(super) fn evaluate_pool(
     now: Timestamp,
 ) -> PoolVerdict {
     let mut findings = Vec::new();
-    let mut notes = vec![Note::source(role_note(role))];
-    if let Some(server) = &pool.active_master_server_fqdn {
-        notes.push(Note::source(format!(
-            "the active CMS master is the server {server}"
-        )));
-    }
-    if let Some(computer) = &pool.computer_name {
-        let version = pool
-            .collector_version
-            .as_deref()
-            .unwrap_or("unknown version");
-        notes.push(Note::source(format!(
-            "collected on {computer} by collector {version}"
-        )));
-    }
+    let mut notes = collection_notes(&pool, role);
     findings.extend(collection_finding(&pool, settings));
-    // A warning is worth reading, never a failure: a note at -v, whatever it says.
-    notes.extend(
-        pool.warnings
-            .iter()
-            .map(|warning| Note::notice(format!("PowerShell warned while collecting: {warning}"))),
-    );
     let failed = pool.error.is_some();
     let history = History::of(&pool, modified, now, &mut notes);
     let judged = Judged {
@@ -129,6 +109,32 @@ fn capitalized(direction: Direction) -> &'static str {
         Direction::Export => "Export",
         Direction::Import => "Import",
     }
+}
+
+/// Where the pool's data came from (`-vv`), and what PowerShell warned while collecting
+/// it: worth reading, never a failure, so a note at `-v` whatever it says.
+fn collection_notes(pool: &Pool, role: &CmsRole) -> Vec<Note> {
+    let mut notes = vec![Note::source(role_note(role))];
+    if let Some(server) = &pool.active_master_server_fqdn {
+        notes.push(Note::source(format!(
+            "the active CMS master is the server {server}"
+        )));
+    }
+    if let Some(computer) = &pool.computer_name {
+        let version = pool
+            .collector_version
+            .as_deref()
+            .unwrap_or("unknown version");
+        notes.push(Note::source(format!(
+            "collected on {computer} by collector {version}"
+        )));
+    }
+    notes.extend(
+        pool.warnings
+            .iter()
+            .map(|warning| Note::notice(format!("PowerShell warned while collecting: {warning}"))),
+    );
+    notes
 }
 
 fn role_note(role: &CmsRole) -> String {

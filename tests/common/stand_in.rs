@@ -1,5 +1,6 @@
 //! The stand-in for `powershell.exe` (tests/stand_in/powershell.rs), built with rustc
-//! once per test binary, and the collector script it checks it is sent.
+//! once per test binary, the collector script it checks it is sent, and a folder the
+//! collector accepts for its files.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -31,4 +32,17 @@ pub fn stand_in() -> &'static Path {
         assert!(status.success(), "the stand-in PowerShell builds");
         out
     })
+}
+
+/// A fresh folder for one test, writable by its owner alone whatever the umask: the
+/// collector refuses a folder others may write.
+#[cfg(unix)]
+pub fn scratch(name: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{name}", env!("CARGO_CRATE_NAME")));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
 }
