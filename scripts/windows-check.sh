@@ -4,7 +4,8 @@
 # exit code and output must equal the Linux build's; and `collect` and `--live` must
 # work with a Windows stand-in PowerShell (tests/stand_in/powershell.rs built for
 # Windows): answering, one file per pool, warnings before the answer, a server as the
-# CMS master, failing, hanging, an injection attempt refused.
+# CMS master, history and events carried from one collection to the next, failing,
+# hanging, an injection attempt refused.
 #
 # Usage: scripts/windows-check.sh        (installs what it lacks when run as root)
 # Wine runs in a private prefix under a temporary folder, removed at the end.
@@ -152,6 +153,26 @@ said=$(CSBACKUP_STAND_IN=server-master "$wine" "$exe" collect --pool pool01.cont
 expect "collect resolves a server named as the CMS master" 0 $? "wrote 2 pool(s)" "$said"
 said=$("$wine" "$exe" -f "$out" 2>/dev/null)
 expect "the check takes the server's pool as the CMS master" 1 $? "though the pool hosts the active CMS" "$said"
+
+# Two collections in a row: the second carries the first's history (a backlog first
+# seen after the history began) and reads the event log from where the first stopped.
+printf 'steady\nConfServices.DataConf=NonSteadyState error:4069\n' >"$share/sequence.txt"
+rm -f "$share/sequence.txt.step"
+# A second apart at least: times are whole seconds, and a status first seen in the
+# second the history began is taken as a lower bound.
+for step in 1 2; do
+    [[ $step == 1 ]] || sleep 1
+    said=$(CSBACKUP_STAND_IN_SEQUENCE='C:\csbackup\sequence.txt' "$wine" "$exe" collect \
+        --pool pool01.contoso.com --out 'C:\csbackup\history.json' --powershell "$ps" 2>&1)
+    expect "collect carries history forward, collection $step" 0 $? "wrote 1 pool(s)" "$said"
+done
+said=$("$wine" "$exe" -f 'C:\csbackup\history.json' -v 2>/dev/null)
+expect "the check reads the history and the events" 1 $? "Backup Service logged 1 error, the latest 4069" "$said"
+[[ $said == *"ConfServices.DataConf export NonSteadyState for 0 s (OK)"* ]] && pass ||
+    fail "the backlog's duration is not exact and short" "$said"
+lin=$("$linux" -f "$share/history.json" -v)
+[[ "$(normalize <<<"$lin")" == "$(normalize <<<"$said")" ]] && pass ||
+    fail "Linux reads the Windows history differently" "$lin"$'\n'"$said"
 
 said=$(CSBACKUP_STAND_IN=fail "$wine" "$exe" collect --pool pool01.contoso.com \
     --out "$out" --powershell "$ps" 2>&1)

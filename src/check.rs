@@ -86,5 +86,9 @@ pub fn settings(cli: &Cli) -> Settings {
         on_error: cli.on_error,
         warning: cli.warning.clone(),
         critical: cli.critical.clone(),
+        backlog_warning: cli.backlog_warning.clone(),
+        backlog_critical: cli.backlog_critical.clone(),
+        not_initialized_warning: cli.not_initialized_warning.clone(),
+        on_event_error: cli.on_event_error,
     }
 }

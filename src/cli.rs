@@ -15,16 +15,22 @@ const STATES: &str = "\
 States (ExportStatus: this pool -> its backup pool; ImportStatus: backup pool -> this pool):
   export FinalState      OK        nothing left to back up
   export SteadyState     OK        all changes fit in one batch, no backlog
-  export NonSteadyState  WARNING   a backlog is building
+  export NonSteadyState  WARNING   a backlog is building; with the collector's history, by how
+                                   long: OK within --backlog-warning, WARNING beyond it, CRITICAL
+                                   beyond --backlog-critical (a lower bound: never below WARNING)
   export NotInitialized  OK only when the pool is known not to host the active CMS,
                          else WARNING (tell the plugin with --cms-master-pool, and with
-                         --pool which pool a bare module list belongs to)
+                         --pool which pool a bare module list belongs to); any module but
+                         CentralMgmt.CMSMaster: WARNING beyond --not-initialized-warning
   export ErrorState      CRITICAL  failed to back up new changes
   import NormalState     OK        import working
   import ErrorState      CRITICAL  failed to import new changes
   any other value        UNKNOWN   (a whole number, in any format, is a number: PowerShell 5.1
                                    wrote an enum as a number; numbers are never mapped)
   collection Error       --on-error (CRITICAL); the modules it left unreported are UNKNOWN
+  Backup Service errors  --on-event-error (WARNING), from the events the collector read since
+                         the collection before; a log it could not read is a note, no state
+  --map                  sets a status's level whatever its duration
   data age               -w / -c Nagios ranges in seconds, from CollectedAt (with a UTC offset,
                          \\/Date(ms)\\/ or Unix time), else the file's time; on standard
                          input without CollectedAt not checked, and the summary says so
@@ -126,6 +132,22 @@ pub struct Cli {
     #[arg(short = 'c', long, value_name = "RANGE", default_value = "3600", allow_hyphen_values = true, value_parser = parse_threshold)]
     pub critical: Threshold,
 
+    /// Nagios range in seconds on how long a module has been in NonSteadyState, from the collector's history: within it OK (a backlog the next syncs clear), outside it WARNING; without history the seed's WARNING
+    #[arg(long, value_name = "RANGE", default_value = policy::BACKLOG_WARNING, allow_hyphen_values = true, value_parser = parse_threshold)]
+    pub backlog_warning: Threshold,
+
+    /// Nagios range in seconds on how long a module has been in NonSteadyState: outside it CRITICAL
+    #[arg(long, value_name = "RANGE", default_value = policy::BACKLOG_CRITICAL, allow_hyphen_values = true, value_parser = parse_threshold)]
+    pub backlog_critical: Threshold,
+
+    /// Nagios range in seconds on how long a module other than CentralMgmt.CMSMaster has been NotInitialized: outside it WARNING even on a pool that does not host the CMS (replication never began)
+    #[arg(long, value_name = "RANGE", default_value = policy::NOT_INITIALIZED_WARNING, allow_hyphen_values = true, value_parser = parse_threshold)]
+    pub not_initialized_warning: Threshold,
+
+    /// Level of the Backup Service's Error events since the collection before (ok: listed, never a problem)
+    #[arg(long, value_name = "LEVEL", default_value = "warning", value_parser = policy::parse_level)]
+    pub on_event_error: Level,
+
     /// Whole-run limit in seconds; on expiry UNKNOWN, saying at which stage
     #[arg(short = 't', long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub timeout: u64,
@@ -189,6 +211,18 @@ pub struct CollectArgs {
     #[arg(short = 't', long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub timeout: u64,
 
+    /// The oldest previous document whose history is carried forward (how long each status has lasted); an older one, like one that is unreadable, for another pool or from the future, starts the history again. Three collection intervals
+    #[arg(long, value_name = "SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub history_max_age: u64,
+
+    /// The event log the Backup Service writes to; its Critical, Error and Warning events since the collection before are counted and the latest kept
+    #[arg(long, value_name = "NAME", default_value = "Lync Server", value_parser = parse_event_name)]
+    pub event_log: String,
+
+    /// The Backup Service's event source in that log
+    #[arg(long, value_name = "NAME", default_value = "LS Backup Service", value_parser = parse_event_name)]
+    pub event_source: String,
+
     /// Print the PowerShell script that is run, and exit
     #[arg(long)]
     pub print_script: bool,
@@ -218,6 +252,24 @@ pub fn parse_fqdn(text: &str) -> Result<String, String> {
             crate::model::clip(text, 60)
         ))
     }
+}
+
+/// An event log's or source's name: printable, no quotes (the script puts it in an
+/// event query), at most 256 characters.
+pub fn parse_event_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if name.is_empty()
+        || name.len() > 256
+        || name
+            .chars()
+            .any(|c| c.is_control() || c == '\'' || c == '"')
+    {
+        return Err(format!(
+            "'{}' is not an event log or source name: give it as Event Viewer shows it, e.g. 'Lync Server' or 'LS Backup Service', without quotes inside",
+            crate::model::clip(text, 60)
+        ));
+    }
+    Ok(name.to_owned())
 }
 
 /// A backup module's `Identity`: not blank, no control characters, trimmed.

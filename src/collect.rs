@@ -7,9 +7,11 @@
 //! One run asks about every pool (one module load), and writes one document for all
 //! (`--out`) or one per pool (`--out-dir`, what the shipped snippets read).
 //!
-//! The flow: [`ask`] runs the collector script and reads its [`Answer`]; [`pool_objects`]
-//! turns that answer and the [`Envelope`] into the final pool objects, in one place; the
-//! objects are then written, each file replaced atomically. Whatever goes wrong
+//! The flow: the documents about to be replaced are read back for the history they carry
+//! (`previous`); [`ask`] runs the collector script and reads its [`Answer`];
+//! [`pool_objects`] turns that answer, the [`Envelope`] and the history into the final
+//! pool objects, in one place (`history` carries it forward); the objects are then
+//! written, each file replaced atomically. Whatever goes wrong
 //! (PowerShell missing, failing, hanging, printing something that is not an answer)
 //! still ends in a status document: one carrying `Error`, which the check reports,
 //! rather than a stale file that looks healthy until it is old.
@@ -17,7 +19,9 @@
 mod atomic;
 mod folder;
 mod frame;
+mod history;
 mod powershell;
+mod previous;
 mod transport;
 
 use std::ffi::OsString;
@@ -30,8 +34,9 @@ use crate::cli::{self, CollectArgs};
 use crate::guard::{self, Stage};
 use crate::input::{self, answer::Answer};
 use crate::model::{clip, same_fqdn};
+use previous::{Horizon, Previous};
 
-pub use powershell::{default_program as default_powershell, POOLS_VARIABLE, SCRIPT};
+pub use powershell::{default_program as default_powershell, EventQuery, POOLS_VARIABLE, SCRIPT};
 
 /// The most of PowerShell's standard output the collector keeps: the check's own
 /// default `--max-input`.
@@ -51,10 +56,8 @@ pub struct Envelope {
 impl Envelope {
     /// The envelope for a collection finishing now, on this computer.
     pub fn now() -> Envelope {
-        let now = jiff::Timestamp::now();
         Envelope {
-            // Whole seconds: the age is checked in seconds, and the file reads better.
-            collected_at: jiff::Timestamp::from_second(now.as_second()).unwrap_or(now),
+            collected_at: whole_seconds_now(),
             computer_name: computer_name(),
         }
     }
@@ -65,6 +68,13 @@ impl Envelope {
         pool.insert("CollectorVersion".into(), env!("CARGO_PKG_VERSION").into());
         pool
     }
+}
+
+/// Now, in whole seconds: ages and durations are checked in seconds, and the file reads
+/// better.
+fn whole_seconds_now() -> jiff::Timestamp {
+    let now = jiff::Timestamp::now();
+    jiff::Timestamp::from_second(now.as_second()).unwrap_or(now)
 }
 
 /// The name this computer goes by: `COMPUTERNAME` on Windows, the host name elsewhere.
@@ -94,14 +104,21 @@ pub enum Reply {
     TimedOut(String),
 }
 
-/// Runs the collector script in `program` for `pools`, stopping it at `deadline`.
-pub fn ask(program: &Path, pools: &[String], deadline: Instant, max_status: usize) -> Reply {
+/// Runs the collector script in `program` for `pools` (and `events`, the event log to
+/// read), stopping it at `deadline`.
+pub fn ask(
+    program: &Path,
+    pools: &[String],
+    events: Option<&EventQuery>,
+    deadline: Instant,
+    max_status: usize,
+) -> Reply {
     let caps = powershell::Caps {
         stdout: max_status,
         stderr: MAX_STDERR_BYTES,
     };
     let shown = program.display();
-    let ending = match powershell::run(program, pools, deadline, caps) {
+    let ending = match powershell::run(program, pools, events, deadline, caps) {
         Ok(ending) => ending,
         Err(e) => {
             let hint = if e.kind() == std::io::ErrorKind::NotFound {
@@ -217,16 +234,18 @@ fn clixml_errors(text: &str) -> String {
 
 /// The pool objects a collection ends with, one per pool asked for, in that order:
 /// what the answer decides for the pool, or why there is none, stamped with the
-/// envelope. Everything a status file says is settled here; this is also where the
-/// previous document would be consulted for what a collector carries forward.
+/// envelope and, given the previous documents (one per pool, in the same order), with
+/// the history carried forward from them. Everything a status file says is settled here.
 pub fn pool_objects(
     reply: &Reply,
     pools: &[String],
     envelope: &Envelope,
+    previous: Option<&[Previous]>,
 ) -> Vec<Map<String, Value>> {
     pools
         .iter()
-        .map(|pool| {
+        .enumerate()
+        .map(|(index, pool)| {
             let object = match reply {
                 Reply::Answered(answer) => answer.pool_object(pool).unwrap_or_else(|| {
                     failed_pool(
@@ -236,7 +255,11 @@ pub fn pool_objects(
                 }),
                 Reply::Failed(reason) | Reply::TimedOut(reason) => failed_pool(pool, reason),
             };
-            envelope.stamp(object)
+            let mut object = envelope.stamp(object);
+            if let Some(previous) = previous.and_then(|p| p.get(index)) {
+                history::carry(&mut object, previous, envelope.collected_at);
+            }
+            object
         })
         .collect()
 }
@@ -317,6 +340,25 @@ impl Target<'_> {
         }
     }
 
+    /// The documents these files hold now, for each of `pools` in order.
+    fn previous(&self, pools: &[String], horizon: Horizon) -> Vec<Previous> {
+        let max = MAX_STATUS_BYTES as u64 * 2;
+        match self {
+            Target::Document(path) => previous::read(path, pools, horizon, max),
+            Target::Folder(dir) => pools
+                .iter()
+                .flat_map(|pool| {
+                    previous::read(
+                        &pool_file(dir, pool),
+                        std::slice::from_ref(pool),
+                        horizon,
+                        max,
+                    )
+                })
+                .collect(),
+        }
+    }
+
     /// Where the files go, for the closing line.
     fn shown(&self) -> String {
         match self {
@@ -389,13 +431,23 @@ fn run(collect: &CollectArgs) -> Result<String, String> {
     for path in &paths {
         check_place(path)?;
     }
+    let horizon = Horizon {
+        now: whole_seconds_now(),
+        max_age: i64::try_from(collect.history_max_age).unwrap_or(i64::MAX),
+    };
+    let previous = target.previous(&pools, horizon);
+    let events = EventQuery {
+        log: collect.event_log.clone(),
+        source: collect.event_source.clone(),
+        since: history::events_since(&previous, horizon.now, horizon.max_age),
+    };
     let program = collect
         .powershell
         .clone()
         .unwrap_or_else(default_powershell);
     let deadline = Instant::now() + Duration::from_secs(collect.timeout);
-    let reply = ask(&program, &pools, deadline, MAX_STATUS_BYTES);
-    let objects = pool_objects(&reply, &pools, &Envelope::now());
+    let reply = ask(&program, &pools, Some(&events), deadline, MAX_STATUS_BYTES);
+    let objects = pool_objects(&reply, &pools, &Envelope::now(), Some(&previous));
     let summary = Summary::of(&pools, &objects);
     let failures: Vec<String> = paths
         .iter()
@@ -469,14 +521,15 @@ pub fn live(
     let deadline = Instant::now() + budget.saturating_sub(margin);
     let max_status = usize::try_from(max_input).unwrap_or(usize::MAX);
     let pools = distinct(pools);
-    let reply = ask(program, &pools, deadline, max_status);
+    // A check run now has no collection before it: neither history nor events.
+    let reply = ask(program, &pools, None, deadline, max_status);
     if let Reply::TimedOut(_) = reply {
         return Err(guard::timeout_reason(
             timeout_seconds,
             Stage::RunningPowerShell,
         ));
     }
-    let document = document(pool_objects(&reply, &pools, &Envelope::now()));
+    let document = document(pool_objects(&reply, &pools, &Envelope::now(), None));
     Ok(input::Bytes {
         source: format!("PowerShell's answer ({})", program.display()),
         bytes: serialize(&document),
@@ -521,7 +574,7 @@ mod tests {
     fn one_object_per_pool_asked_stamped_with_the_envelope() {
         let reply = Reply::Answered(read_answer(&framed(&answer())).unwrap());
         let asked = pools(&["a.contoso.com", "b.contoso.com", "c.contoso.com"]);
-        let objects = pool_objects(&reply, &asked, &envelope());
+        let objects = pool_objects(&reply, &asked, &envelope(), None);
         assert_eq!(objects.len(), 3);
         for (object, pool) in objects.iter().zip(&asked) {
             assert_eq!(object["PoolFqdn"], json!(pool));
@@ -543,7 +596,7 @@ mod tests {
             b"WARNING: The names of some imported commands include unapproved verbs.\r\n".to_vec();
         stdout.extend(framed(&answer()));
         let reply = Reply::Answered(read_answer(&stdout).unwrap());
-        let objects = pool_objects(&reply, &pools(&["a.contoso.com"]), &envelope());
+        let objects = pool_objects(&reply, &pools(&["a.contoso.com"]), &envelope(), None);
         assert_eq!(
             objects[0]["Warnings"],
             json!(["WARNING: The names of some imported commands include unapproved verbs."])
@@ -571,6 +624,7 @@ mod tests {
             &failed,
             &pools(&["a.contoso.com"]),
             &envelope(),
+            None,
         ));
         assert_eq!(one["PoolFqdn"], json!("a.contoso.com"));
         assert_eq!(one["Error"], json!("PowerShell exited with code 1: boom"));
@@ -579,6 +633,7 @@ mod tests {
             &failed,
             &pools(&["a.contoso.com", "b.contoso.com"]),
             &envelope(),
+            None,
         );
         assert_eq!(two.len(), 2);
     }

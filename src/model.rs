@@ -158,8 +158,72 @@ pub struct Module {
     pub name: String,
     pub export: Reported,
     pub import: Reported,
+    /// `ExportStatusSince`: when the collector first saw the current export status.
+    pub export_since: Option<Stamp>,
+    /// `ImportStatusSince`: the same for the import status.
+    pub import_since: Option<Stamp>,
     /// Every other property, name and compact value, for `-vvv`.
     pub other: Vec<(String, String)>,
+}
+
+/// A time the collector wrote to carry history forward (`HistorySince`,
+/// `ExportStatusSince`, ...): always UTC ISO 8601 from the collector, but a document can
+/// come from anywhere, so what is not an instant is kept to be named, never guessed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stamp {
+    At(jiff::Timestamp),
+    /// Present but not a time with an offset: the raw text, clipped.
+    Unreadable(String),
+}
+
+/// What the collector found in the Backup Service's event log (`BackupServiceEvents`):
+/// its Error and Warning events between the previous collection and this one.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServiceEvents {
+    /// `LogName` and `Source`: where the events were looked for.
+    pub log_name: Option<String>,
+    pub source: Option<String>,
+    /// `Computer`: the server whose log it is.
+    pub computer: Option<String>,
+    /// `Since` and `Until`: the window the log was read over.
+    pub since: Option<Stamp>,
+    pub until: Option<Stamp>,
+    pub reading: EventReading,
+}
+
+/// Whether the log was read, and what it held.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventReading {
+    Read {
+        /// `Errors` (Critical and Error events) and `Warnings`.
+        errors: u64,
+        warnings: u64,
+        /// `Latest`: the newest events, newest first.
+        latest: Vec<ServiceEvent>,
+        /// `Note`: why there were none to read (the source is not on that server).
+        note: Option<String>,
+    },
+    /// `Error`: the log could not be read (access denied...), or the document's events
+    /// could not be understood: the reason.
+    NotRead(String),
+}
+
+impl Default for EventReading {
+    fn default() -> Self {
+        EventReading::NotRead("the document's BackupServiceEvents says nothing".into())
+    }
+}
+
+/// One event of the Backup Service, as the collector kept it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServiceEvent {
+    /// The event id, e.g. `4069`.
+    pub id: String,
+    /// `Error`, `Warning` (or `Critical`).
+    pub level: String,
+    pub time: Option<Stamp>,
+    /// The first line of its message, clipped.
+    pub message: String,
 }
 
 /// A `BackupModules` element that is not a module object.
@@ -224,6 +288,17 @@ pub struct Pool {
     /// `Warnings`: what PowerShell warned while collecting. Shown at `-v`; a warning is
     /// not a failure, so it never changes the state.
     pub warnings: Vec<String>,
+    /// `OverallExportStatusSince` / `OverallImportStatusSince`: when the collector first
+    /// saw the overall statuses.
+    pub overall_export_since: Option<Stamp>,
+    pub overall_import_since: Option<Stamp>,
+    /// `HistorySince`: when the collector's unbroken chain of documents for this pool
+    /// began. A status first seen at or before it may have begun earlier.
+    pub history_since: Option<Stamp>,
+    /// `HistoryRestart`: why that chain began again at this collection.
+    pub history_restart: Option<String>,
+    /// `BackupServiceEvents`: the Backup Service's own events since the last collection.
+    pub events: Option<ServiceEvents>,
     /// Every other top-level property, for `-vvv`.
     pub other: Vec<(String, String)>,
 }
@@ -283,9 +358,30 @@ pub fn clip(text: &str, max: usize) -> String {
     }
 }
 
+/// The first line of `text` that holds more than white space, trimmed, clipped to `max`
+/// characters: what a message says first, for one line of output.
+pub fn first_line(text: &str, max: usize) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    clip(line, max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_line_that_says_something() {
+        assert_eq!(
+            first_line("\r\n  Cannot update.\r\nDetails", 40),
+            "Cannot update."
+        );
+        assert_eq!(first_line("abcdef", 3), "abc...");
+        assert_eq!(first_line(" \n ", 3), "");
+    }
 
     #[test]
     fn clips_on_character_boundaries() {

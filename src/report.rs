@@ -105,10 +105,14 @@ fn summary(evaluation: &Evaluation, state: Level) -> Summary {
     if state == Level::Ok {
         let modules: usize = evaluation.pools.iter().map(|p| p.counts.modules).sum();
         let age = age_summary(&evaluation.pools);
+        let events = events_summary(&evaluation.pools);
         let text = match evaluation.pools.as_slice() {
-            [pool] => format!("{}: all {modules} backup modules OK{age}", pool.name),
+            [pool] => format!(
+                "{}: all {modules} backup modules OK{age}{events}",
+                pool.name
+            ),
             pools => format!(
-                "{} pools, all {modules} backup modules OK{age}",
+                "{} pools, all {modules} backup modules OK{age}{events}",
                 pools.len()
             ),
         };
@@ -162,6 +166,21 @@ fn age_summary(pools: &[PoolVerdict]) -> String {
     }
 }
 
+/// Backup Service events that could not be read, in an OK summary: OK must not imply
+/// that the log was looked at when it was not.
+fn events_summary(pools: &[PoolVerdict]) -> String {
+    let unread = pools
+        .iter()
+        .filter(|p| p.events.is_some_and(|e| !e.read))
+        .count();
+    match (unread, pools.len()) {
+        (0, _) => String::new(),
+        (_, 1) => ", Backup Service events not read".into(),
+        (1, _) => ", 1 pool's Backup Service events not read".into(),
+        (n, _) => format!(", {n} pools' Backup Service events not read"),
+    }
+}
+
 fn long_output(evaluation: &Evaluation, verbosity: u8) -> Vec<String> {
     let mut lines = Vec::new();
     if verbosity == 0 {
@@ -170,6 +189,9 @@ fn long_output(evaluation: &Evaluation, verbosity: u8) -> Vec<String> {
             .filter(|(_, f)| f.level != Level::Ok)
         {
             lines.push(finding_line(pool, finding));
+        }
+        for pool in &evaluation.pools {
+            pool_notes(pool, 0, &mut lines);
         }
         return lines;
     }
@@ -196,9 +218,12 @@ const NOTE: &str = "[NOTE]";
 fn pool_lines(pool: &PoolVerdict, verbosity: u8, lines: &mut Vec<String>) {
     let name = &pool.name;
     for module in &pool.modules {
-        let status = |s: &crate::policy::StatusVerdict| match s.level {
-            Level::Ok => format!("{} (OK)", s.shown),
-            level => format!("{} ({level}: {})", s.shown, s.reason),
+        let status = |s: &crate::policy::StatusVerdict| {
+            let lasted = s.lasted.map(|l| format!(" {l}")).unwrap_or_default();
+            match s.level {
+                Level::Ok => format!("{}{lasted} (OK)", s.shown),
+                level => format!("{}{lasted} ({level}: {})", s.shown, s.reason),
+            }
         };
         lines.push(format!(
             "[{}] {name}: {} export {}, import {}",
@@ -223,12 +248,7 @@ fn pool_lines(pool: &PoolVerdict, verbosity: u8, lines: &mut Vec<String>) {
     {
         lines.push(finding_line(Some(name), finding));
     }
-    lines.extend(
-        pool.notes
-            .iter()
-            .filter(|n| n.verbosity <= verbosity)
-            .map(|n| format!("{NOTE} {name}: {}", n.text)),
-    );
+    pool_notes(pool, verbosity, lines);
     if verbosity >= 3 {
         lines.extend(
             pool.other
@@ -236,6 +256,16 @@ fn pool_lines(pool: &PoolVerdict, verbosity: u8, lines: &mut Vec<String>) {
                 .map(|(k, v)| format!("{NOTE} {name}: {k}: {v}")),
         );
     }
+}
+
+/// The pool's notes shown at `verbosity`.
+fn pool_notes(pool: &PoolVerdict, verbosity: u8, lines: &mut Vec<String>) {
+    lines.extend(
+        pool.notes
+            .iter()
+            .filter(|n| n.verbosity <= verbosity)
+            .map(|n| format!("{NOTE} {}: {}", pool.name, n.text)),
+    );
 }
 
 fn finding_line(pool: Option<&str>, finding: &Finding) -> String {
@@ -261,12 +291,25 @@ impl Perf {
     fn count(label: String, value: usize, max: usize) -> Perf {
         Perf {
             label,
-            value: value as i64,
+            value: i64::try_from(value).unwrap_or(i64::MAX),
             uom: "",
             warn: String::new(),
             crit: String::new(),
             min: Some(0),
             max: Some(max as i64),
+        }
+    }
+
+    /// A duration in seconds with its thresholds.
+    fn seconds(label: String, value: i64, warn: &str, crit: &str) -> Perf {
+        Perf {
+            label,
+            value,
+            uom: "s",
+            warn: warn.to_owned(),
+            crit: crit.to_owned(),
+            min: Some(0),
+            max: None,
         }
     }
 
@@ -399,15 +442,33 @@ fn pool_perf(pool: &PoolVerdict, prefix: &str) -> Vec<Perf> {
         perf.push(Perf::count(label(name), value, c.modules));
     }
     if let Some(age) = &pool.age {
-        perf.push(Perf {
-            label: label("age"),
-            value: age.seconds,
-            uom: "s",
-            warn: age.warning.clone(),
-            crit: age.critical.clone(),
-            min: Some(0),
-            max: None,
-        });
+        perf.push(Perf::seconds(
+            label("age"),
+            age.seconds,
+            &age.warning,
+            &age.critical,
+        ));
+    }
+    // Present for every document of the same shape (one that carries the collector's
+    // history, one that carries its events), whatever the states.
+    if let Some(backlog) = &pool.backlog {
+        perf.push(Perf::seconds(
+            label("backlog_age"),
+            backlog.seconds,
+            &backlog.warning,
+            &backlog.critical,
+        ));
+    }
+    if let Some(events) = &pool.events {
+        for (name, value) in [
+            ("events_error", events.errors),
+            ("events_warning", events.warnings),
+        ] {
+            perf.push(Perf {
+                max: None,
+                ..Perf::count(label(name), usize::try_from(value).unwrap_or(usize::MAX), 0)
+            });
+        }
     }
     perf
 }
@@ -566,6 +627,7 @@ mod tests {
             shown: shown.to_owned().into(),
             level,
             reason: "why".into(),
+            lasted: None,
         }
     }
 
@@ -593,6 +655,8 @@ mod tests {
                     warning: "900".into(),
                     critical: "@10:20".into(),
                 }),
+                backlog: None,
+                events: None,
                 notes: vec![],
                 other: vec![],
             })

@@ -11,49 +11,16 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+use common::stand_in::{scratch, script_file, stand_in};
+
 const BIN: &str = env!("CARGO_BIN_EXE_check_csbackup");
 const POOL1: &str = "pool01.contoso.com";
 const POOL2: &str = "pool02.contoso.com";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn script_file() -> PathBuf {
-    root().join("packaging/windows/Collect-CsBackupStatus.ps1")
-}
-
-/// The stand-in PowerShell, compiled once per test run.
-fn stand_in() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("powershell-stand-in");
-        let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-        let status = Command::new(rustc)
-            .args(["--edition", "2021", "-o"])
-            .arg(&out)
-            .arg(root().join("tests/stand_in/powershell.rs"))
-            .status()
-            .expect("rustc runs");
-        assert!(status.success(), "the stand-in PowerShell builds");
-        out
-    })
-}
-
-/// A fresh folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("collect-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    // Whatever the umask: the collector refuses a folder others may write.
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    dir
-}
 
 struct Ran {
     status: ExitStatus,
@@ -632,6 +599,19 @@ fn live_checks_what_powershell_answers() {
     assert_eq!(ran.code(), Some(0), "{}", ran.stdout);
     assert!(ran.stdout.starts_with("CSBACKUP OK - "), "{}", ran.stdout);
     assert!(ran.stdout.contains(POOL2), "{}", ran.stdout);
+    // No collection before it: neither history nor events, whatever the environment says.
+    let ran = run(Command::new(BIN)
+        .args(["--live", "--pool", POOL1, "-v", "--powershell"])
+        .arg(stand_in())
+        .env("CSBACKUP_STAND_IN_SCRIPT", script_file())
+        .env("CSBACKUP_EVENTS_SINCE", "2026-11-29T03:00:00Z"));
+    assert_eq!(ran.code(), Some(0), "{}", ran.stdout);
+    assert!(
+        !ran.stdout.contains("Backup Service") && !ran.stdout.contains(" for "),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("backlog_age"), "{}", ran.stdout);
     let ran = live(&dir, "fail", &[]);
     assert_eq!(ran.code(), Some(2), "{}", ran.stdout);
     assert!(ran.stdout.contains("SkypeForBusiness"), "{}", ran.stdout);
@@ -820,11 +800,12 @@ fn a_server_named_as_the_cms_master_is_resolved_to_its_pool() {
         assert_eq!(pool["ActiveMasterFqdn"], POOL2, "{pool}");
         assert_eq!(pool["ActiveMasterServerFqdn"], "fe02.contoso.com", "{pool}");
     }
+    // The first collection into this file: its history begins now, a lower bound.
     let checked = check_with(&out, &["-vv"]);
     assert_eq!(checked.code(), Some(1), "{}", checked.stdout);
     assert!(
         checked.stdout.contains(
-            "pool02.contoso.com: CentralMgmt.CMSMaster export NotInitialized (no export has started yet, though the pool hosts the active CMS)"
+            "pool02.contoso.com: CentralMgmt.CMSMaster export NotInitialized for at least 0 s (no export has started yet, though the pool hosts the active CMS)"
         ),
         "{}",
         checked.stdout

@@ -180,6 +180,24 @@ fn one_task_in_the_programs_folder_for_every_pool() {
 }
 
 #[test]
+fn the_task_carries_history_across_three_of_its_intervals() {
+    let script = read(REGISTER);
+    assert!(script.contains("--history-max-age $(3 * 60 * $IntervalMinutes)"));
+    // At the default interval that is the collector's own default.
+    use clap::CommandFactory;
+    let command = check_csbackup::cli::Cli::command();
+    let collect = command
+        .find_subcommand("collect")
+        .expect("the collect command");
+    let default = collect
+        .get_arguments()
+        .find(|a| a.get_long() == Some("history-max-age"))
+        .and_then(|a| a.get_default_values().first().cloned())
+        .expect("--history-max-age has a default");
+    assert_eq!(default, "900", "3 * 60 * 5");
+}
+
+#[test]
 fn the_exe_is_refused_where_it_cannot_run() {
     let script = read(REGISTER);
     assert!(script.contains("[Environment]::OSVersion.Version -ge [Version] '10.0'"));

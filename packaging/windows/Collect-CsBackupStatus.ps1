@@ -14,9 +14,13 @@
       - Get-CsManagementStoreReplicationStatus -CentralManagementStoreStatus: every object;
       - Get-CsPool and Get-CsComputer about the name given as ActiveMasterFqdn, so that
         check_csbackup can tell a pool from a server;
-    and writes what came back, with the warnings the cmdlets gave, as one answer. Which
-    modules to keep, which pool hosts the CMS and what goes into the status file is
-    decided by check_csbackup (src/input/answer.rs), where it is tested.
+    and, when CSBACKUP_EVENTS_SINCE is set (check_csbackup collect sets it, with
+    CSBACKUP_EVENT_LOG and CSBACKUP_EVENT_SOURCE), the Backup Service's Critical, Error
+    and Warning events in that log since then (Get-WinEvent, at most 500, the newest
+    first) and Get-CsComputer about this server, whose pool they concern; and writes
+    what came back, with the warnings the cmdlets gave, as one answer. Which modules to
+    keep, which pool hosts the CMS, what the events amount to and what goes into the
+    status file is decided by check_csbackup (src/input/answer.rs), where it is tested.
 
     Values are written plainly: enums by name ("SteadyState"), dates in ISO 8601, any
     other object by its properties plus, when its type has one, its string form under
@@ -36,7 +40,8 @@
     then writes the answer of each pool to <OutDirectory>\<pool>.json, with CollectedAt,
     ComputerName and CollectorVersion, replacing each file in one step (a new temporary
     file beside it, then File.Replace), and a check_csbackup elsewhere reads that file
-    like any status document and makes the same decisions. If the module does not load,
+    like any status document and makes the same decisions; it reads no events and
+    carries no history (check_csbackup collect does both). If the module does not load,
     each file carries that Error. Exit 0 when every pool was collected, 1 when one was
     not (its file says why), 2 on bad arguments.
 
@@ -80,6 +85,7 @@ $CollectorVersion = '0.1.0'
 $MaxDepth = 6
 $MaxItems = 100
 $MaxProperties = 50
+$TimeFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'"
 
 # A value as plain JSON-ready data, bounded in depth and fan-out (see .DESCRIPTION).
 function ConvertTo-PlainValue {
@@ -230,6 +236,36 @@ function Get-PoolAnswer {
     return $entry
 }
 
+# The Backup Service's events since CSBACKUP_EVENTS_SINCE, and what Get-CsComputer says
+# about this server (by its FQDN when DNS gives one); $null when not asked. A message
+# that cannot be formatted is left out. A Get-WinEvent that finds nothing stops with an
+# error too: its FullyQualifiedErrorId tells check_csbackup which one it was.
+function Get-EventsAnswer {
+    $since = "$env:CSBACKUP_EVENTS_SINCE"
+    if ($since -eq '') { return $null }
+    $culture = [Globalization.CultureInfo]::InvariantCulture
+    $until = [DateTime]::UtcNow
+    $name = "$env:COMPUTERNAME"
+    try { $name = [Net.Dns]::GetHostEntry($name).HostName } catch { }
+    $answer = [ordered]@{ LogName = "$env:CSBACKUP_EVENT_LOG"; Source = "$env:CSBACKUP_EVENT_SOURCE"; Since = $since; Until = $until.ToString($TimeFormat, $culture); Computer = $name }
+    $lookup = Invoke-Gathering { Get-CsComputer -Identity $name -ErrorAction Stop }
+    if ($null -ne $lookup.Error) { $answer['GetCsComputerError'] = $lookup.Error }
+    else { $answer['GetCsComputer'] = @(foreach ($o in $lookup.Output) { ConvertTo-PlainValue $o }) }
+    $start = [DateTime]::ParseExact($since, $TimeFormat, $culture, [Globalization.DateTimeStyles] 'AssumeUniversal, AdjustToUniversal')
+    $filter = @{ LogName = $answer.LogName; ProviderName = $answer.Source; StartTime = $start; EndTime = $until; Level = 1, 2, 3 }
+    try {
+        $answer['Records'] = @(Get-WinEvent -FilterHashtable $filter -MaxEvents 500 -ErrorAction Stop | ForEach-Object {
+            $record = $_
+            $message = $null
+            try { $message = $record.Message } catch { }
+            [ordered]@{ Id = $record.Id; Level = ConvertTo-PlainValue $record.Level; TimeCreated = ConvertTo-PlainValue $record.TimeCreated; Message = $message }
+        })
+    } catch {
+        $answer['Failure'] = [ordered]@{ Id = "$($_.FullyQualifiedErrorId)"; Message = $_.Exception.Message }
+    }
+    return $answer
+}
+
 # The whole answer for $Pools: one module load, the CMS once, each pool.
 function Get-CsBackupAnswer {
     param([string[]] $Pools)
@@ -238,11 +274,16 @@ function Get-CsBackupAnswer {
     $answer = [ordered]@{ CsBackupAnswer = $AnswerVersion }
     $cms = Get-CmsAnswer $warnings
     $entries = @(foreach ($pool in $Pools) { Get-PoolAnswer $pool })
+    $events = Get-EventsAnswer
     $answer['Warnings'] = $warnings.ToArray()
     foreach ($key in $cms.Keys) { $answer[$key] = $cms[$key] }
     $answer['Pools'] = $entries
+    if ($null -ne $events) { $answer['Events'] = $events }
     return $answer
 }
+
+#region Stand-alone (-OutDirectory): check_csbackup collect sends the script without this
+# region (src/collect/transport.rs), since it never runs it, to keep the command line short.
 
 # Stand-alone: writes $Bytes to $Path so that a reader sees the old whole file or the
 # new whole file. The temporary file is created new (CreateNew: an existing file or link
@@ -340,6 +381,7 @@ if ($OutDirectory) {
     }
     Invoke-StandAlone $pools $OutDirectory
 }
+#endregion
 
 $pools = @("$env:CSBACKUP_POOLS" -split '[\r\n,]+' | ForEach-Object { $_.Trim() } | Where-Object { $_ })
 if ($pools.Count -eq 0) {

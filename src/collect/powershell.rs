@@ -20,6 +20,19 @@ pub const SCRIPT: &str = include_str!("../../packaging/windows/Collect-CsBackupS
 
 /// The environment variable that carries the pools to the script, one per line.
 pub const POOLS_VARIABLE: &str = "CSBACKUP_POOLS";
+/// The environment variables that ask the script to read the event log: from when
+/// (UTC, `yyyy-MM-ddTHH:mm:ssZ`), which log, which source.
+pub const EVENTS_SINCE_VARIABLE: &str = "CSBACKUP_EVENTS_SINCE";
+pub const EVENT_LOG_VARIABLE: &str = "CSBACKUP_EVENT_LOG";
+pub const EVENT_SOURCE_VARIABLE: &str = "CSBACKUP_EVENT_SOURCE";
+
+/// Which of the Backup Service's events the script reads: its log, its source, since when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventQuery {
+    pub log: String,
+    pub source: String,
+    pub since: jiff::Timestamp,
+}
 
 /// How long the output pipes may stay open after the child has ended.
 const READER_GRACE: Duration = Duration::from_secs(2);
@@ -119,9 +132,16 @@ pub struct Caps {
     pub stderr: usize,
 }
 
-/// Runs `program` with the collector script and `pools`, until it exits or `deadline`.
-/// An error means it could not be started.
-pub fn run(program: &Path, pools: &[String], deadline: Instant, caps: Caps) -> io::Result<Ending> {
+/// Runs `program` with the collector script and `pools` (and the event log to read,
+/// given as data like the pools), until it exits or `deadline`. An error means it could
+/// not be started.
+pub fn run(
+    program: &Path,
+    pools: &[String],
+    events: Option<&EventQuery>,
+    deadline: Instant,
+    caps: Caps,
+) -> io::Result<Ending> {
     let mut command = Command::new(program);
     command
         .args(arguments(&super::transport::compact(SCRIPT)))
@@ -129,6 +149,20 @@ pub fn run(program: &Path, pools: &[String], deadline: Instant, caps: Caps) -> i
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    match events {
+        Some(query) => command
+            .env(
+                EVENTS_SINCE_VARIABLE,
+                query.since.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            )
+            .env(EVENT_LOG_VARIABLE, &query.log)
+            .env(EVENT_SOURCE_VARIABLE, &query.source),
+        // Whatever the collector's own environment holds: not asked, not read.
+        None => command
+            .env_remove(EVENTS_SINCE_VARIABLE)
+            .env_remove(EVENT_LOG_VARIABLE)
+            .env_remove(EVENT_SOURCE_VARIABLE),
+    };
     #[cfg(windows)]
     {
         use std::os::windows::process::CommandExt;
@@ -281,6 +315,32 @@ mod tests {
         assert!(!sent.contains(".SYNOPSIS") && !sent.contains("\n#"));
         assert!(sent.starts_with("param(\n"));
         assert!(sent.contains("Get-CsBackupServiceStatus -PoolFqdn $Pool"));
+    }
+
+    #[test]
+    fn the_stand_alone_region_is_whole_statements_the_binary_never_sends() {
+        let start = SCRIPT
+            .find(&format!("\n{}", super::super::transport::STAND_ALONE))
+            .expect("the stand-alone region");
+        let end = SCRIPT[start..].find("\n#endregion\n").expect("its end") + start;
+        let region = &SCRIPT[start..end];
+        // Top-level statements only: it begins and ends at column 0, braces balanced.
+        let code: Vec<&str> = region
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .collect();
+        assert!(code[0].starts_with("function "), "{}", code[0]);
+        assert_eq!(code.last().copied(), Some("}"));
+        let balance = |open: char, close: char| {
+            region.matches(open).count() as i64 - region.matches(close).count() as i64
+        };
+        assert_eq!((balance('{', '}'), balance('(', ')')), (0, 0));
+        let sent = super::super::transport::compact(SCRIPT);
+        assert!(!sent.contains("Invoke-StandAlone") && !sent.contains("Write-FileAtomically"));
+        assert!(
+            sent.contains("function Get-CsBackupAnswer") && sent.contains("$env:CSBACKUP_POOLS")
+        );
+        assert!(SCRIPT.contains("Invoke-StandAlone $pools $OutDirectory\n}\n#endregion\n"));
     }
 
     #[test]

@@ -11,15 +11,20 @@
 //!       "GetCsPool": [...] | "GetCsPoolError": "...",
 //!       "GetCsComputer": [...] | "GetCsComputerError": "..."},
 //!   "Pools": [{"Pool": "...", "Results": [...] | "Error": "...", "Warnings": [...]}],
+//!   "Events": {"LogName", "Source", "Since", "Until", "Computer",   the event log, when asked
+//!       "GetCsComputer": [...] | "GetCsComputerError": "...",
+//!       "Records": [{"Id", "Level", "TimeCreated", "Message"}] | "Failure": {"Id", "Message"}},
 //!   "CollectedAt", "ComputerName", "CollectorVersion"   only in a file the script wrote itself
 //! }
 //! ```
 //!
 //! Per pool that becomes one status object: its results' properties and modules
-//! (`results`), the active CMS master (`master`), and the warnings, clipped. Two callers:
+//! (`results`), the active CMS master (`master`), the Backup Service's events for the
+//! pool they concern (`events`), and the warnings, clipped. Two callers:
 //! `check_csbackup collect`, which stamps and writes the objects, and the JSON reader,
 //! for the file the script writes by itself where the binary does not run.
 
+mod events;
 mod master;
 mod plain;
 mod results;
@@ -27,6 +32,7 @@ mod results;
 use serde_json::{Map, Value};
 
 use crate::model::{clip, same_fqdn};
+use events::Events;
 
 /// The property that makes a JSON object an answer, holding its version.
 pub const VERSION_KEY: &str = "CsBackupAnswer";
@@ -46,6 +52,9 @@ pub struct Answer {
     warnings: Vec<String>,
     /// `ActiveMasterFqdn` and its companions, the same for every pool.
     master: Map<String, Value>,
+    /// What the event log held, when the script was asked to read it (boxed: an answer
+    /// is moved around whole, and most have none).
+    events: Option<Box<Events>>,
     pools: Vec<PoolEntry>,
     envelope: Map<String, Value>,
 }
@@ -100,6 +109,7 @@ impl Answer {
         }
         warnings.splice(0..0, texts(get(&top, "Warnings")));
         let master = master::decide(get(&top, "Cms"), get(&top, "MasterLookup"));
+        let events = Events::decide(get(&top, "Events")).map(Box::new);
         let pools = match take(&mut top, "Pools") {
             Some(Value::Array(entries)) => entries,
             Some(Value::Object(map)) => {
@@ -121,6 +131,7 @@ impl Answer {
         Ok(Answer {
             warnings,
             master,
+            events,
             pools,
             envelope,
         })
@@ -141,6 +152,9 @@ impl Answer {
             Err(error) => results::failed(pool, error),
         };
         object.extend(self.master.clone());
+        if let Some(events) = self.events.as_ref().and_then(|e| e.of_pool(pool)) {
+            object.insert("BackupServiceEvents".into(), events);
+        }
         let warnings = clip_warnings(self.warnings.iter().chain(&entry.warnings));
         if !warnings.is_empty() {
             object.insert("Warnings".into(), warnings.into());

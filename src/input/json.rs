@@ -5,12 +5,13 @@
 //! (`$s.BackupModules | ConvertTo-Json`); a single module unrolled into an object; any
 //! list wrapped as `{"value":[...],"Count":N}`. Property names compare case-insensitively.
 
+mod events;
 mod tree;
 
 pub(super) use tree::{Node, Object};
 
 use super::{answer, scalar};
-use crate::model::{clip, CollectedAt, DamagedModule, Module, Modules, Pool, Reported};
+use crate::model::{clip, CollectedAt, DamagedModule, Module, Modules, Pool, Reported, Stamp};
 
 /// Reads a JSON status document into its pools.
 pub fn read(source: &str) -> Result<Vec<Pool>, String> {
@@ -128,11 +129,16 @@ fn field(key: &str, fields: &[&'static str]) -> &'static str {
         .unwrap_or("")
 }
 
-const POOL_FIELDS: [&str; 12] = [
+const POOL_FIELDS: [&str; 17] = [
     "backupmodules",
     "poolfqdn",
     "overallexportstatus",
     "overallimportstatus",
+    "overallexportstatussince",
+    "overallimportstatussince",
+    "historysince",
+    "historyrestart",
+    "backupserviceevents",
     "activemasterfqdn",
     "activemasterserverfqdn",
     "activemasterfqdnerror",
@@ -152,10 +158,12 @@ const STATUS_KEYS: [&str; 7] = [
     "collectedat",
     "activemasterfqdn",
 ];
-const MODULE_FIELDS: [&str; 5] = [
+const MODULE_FIELDS: [&str; 7] = [
     "identity",
     "exportstatus",
     "importstatus",
+    "exportstatussince",
+    "importstatussince",
     "modulename",
     "name",
 ];
@@ -203,6 +211,17 @@ pub(super) fn read_pool(map: Object) -> Pool {
             "overallimportstatus" if pool.overall_import.is_none() => {
                 pool.overall_import = Some(status(&value))
             }
+            "overallexportstatussince" if pool.overall_export_since.is_none() => {
+                pool.overall_export_since = stamp(&value)
+            }
+            "overallimportstatussince" if pool.overall_import_since.is_none() => {
+                pool.overall_import_since = stamp(&value)
+            }
+            "historysince" if pool.history_since.is_none() => pool.history_since = stamp(&value),
+            "historyrestart" if pool.history_restart.is_none() => {
+                pool.history_restart = string(&value).filter(|r| !r.is_empty())
+            }
+            "backupserviceevents" if pool.events.is_none() => pool.events = events::read(&value),
             "activemasterfqdn" if pool.active_master_fqdn.is_none() => {
                 pool.active_master_fqdn = match &value {
                     Node::Null => Some(String::new()),
@@ -302,6 +321,12 @@ fn read_module(map: Object, index: usize) -> Module {
             "name" if name.is_none() => name = Some(name_of(&value)),
             "exportstatus" if export.is_none() => export = Some(status(&value)),
             "importstatus" if import.is_none() => import = Some(status(&value)),
+            "exportstatussince" if module.export_since.is_none() => {
+                module.export_since = stamp(&value)
+            }
+            "importstatussince" if module.import_since.is_none() => {
+                module.import_since = stamp(&value)
+            }
             _ => module.other.push((key.into_owned(), compact(&value))),
         }
     }
@@ -330,6 +355,19 @@ fn status(value: &Node) -> Reported {
         Node::String(s) => Reported::from_text(s, LONGEST),
         Node::Number(n) => Reported::Number(n.to_string()),
         other => Reported::Malformed(describe(other)),
+    }
+}
+
+/// A time the collector wrote (`HistorySince`, `ExportStatusSince`, ...); null is absent.
+fn stamp(value: &Node) -> Option<Stamp> {
+    match value {
+        Node::Null => None,
+        Node::String(s) => Some(
+            scalar::parse_timestamp(s)
+                .map(Stamp::At)
+                .unwrap_or_else(|| Stamp::Unreadable(clip(s.trim(), 80))),
+        ),
+        other => Some(Stamp::Unreadable(clip(&compact(other), 80))),
     }
 }
 

@@ -7,11 +7,19 @@
 //! - `cms`: whether a pool hosts the active Central Management Store;
 //! - `pool`: one pool, putting the kinds below together;
 //! - `status`: one status of one module, with the seed's table of statuses, once;
+//! - `lasted`: how long a status has lasted, from the collector's history;
+//! - `backlog`: `NonSteadyState` by how long it has lasted;
+//! - `initialisation`: a module stuck in `NotInitialized`;
 //! - `modules`: the module list as a whole (missing, damaged, empty) and the counts;
+//! - `events`: the Backup Service's own Error and Warning events;
 //! - `age`: how old the data is.
 
 mod age;
+mod backlog;
 mod cms;
+mod events;
+mod initialisation;
+mod lasted;
 mod modules;
 mod pool;
 mod select;
@@ -26,7 +34,11 @@ use jiff::Timestamp;
 use crate::model::Document;
 
 pub use age::duration;
-pub use settings::{parse_level, Mapping, Settings, Threshold};
+pub use lasted::Lasted;
+pub use settings::{
+    parse_level, Mapping, Settings, Threshold, BACKLOG_CRITICAL, BACKLOG_WARNING,
+    NOT_INITIALIZED_WARNING,
+};
 pub use status::{export_meaning, import_meaning};
 
 /// A monitoring state. Ordered best to worst: OK < UNKNOWN < WARNING < CRITICAL.
@@ -127,6 +139,8 @@ pub struct StatusVerdict {
     pub level: Level,
     /// Why that level: the status's meaning, or what could not be interpreted.
     pub reason: Cow<'static, str>,
+    /// How long it has lasted, when the collector's history tells.
+    pub lasted: Option<Lasted>,
 }
 
 /// One module, both directions interpreted.
@@ -148,6 +162,7 @@ impl ModuleVerdict {
 /// came from. The report shows it from `verbosity` on, tagged as a note, never as a state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Note {
+    /// 0: what the operator should see at once (events that could not be read);
     /// 1: what the operator should know (an age not checked, a time set aside);
     /// 2: where each decision came from.
     pub verbosity: u8,
@@ -155,6 +170,15 @@ pub struct Note {
 }
 
 impl Note {
+    /// What the operator should see without asking: shown at every verbosity, never a
+    /// state (events that could not be read).
+    pub fn always(text: impl Into<String>) -> Note {
+        Note {
+            verbosity: 0,
+            text: text.into(),
+        }
+    }
+
     /// What the operator should know when looking closer (`-v`).
     pub fn notice(text: impl Into<String>) -> Note {
         Note {
@@ -180,6 +204,25 @@ pub struct Age {
     pub critical: String,
 }
 
+/// How long the longest current backlog has lasted, and its thresholds: for perfdata,
+/// present when the document carries the collector's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backlog {
+    pub seconds: i64,
+    pub warning: String,
+    pub critical: String,
+}
+
+/// The Backup Service's events as counted, for perfdata and the summary: present when
+/// the document carries `BackupServiceEvents`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventCounts {
+    pub errors: u64,
+    pub warnings: u64,
+    /// Whether the log was read: when not, the counts are 0 and say nothing.
+    pub read: bool,
+}
+
 /// Module counts for perfdata.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Counts {
@@ -202,6 +245,8 @@ pub struct PoolVerdict {
     pub findings: Vec<Finding>,
     pub counts: Counts,
     pub age: Option<Age>,
+    pub backlog: Option<Backlog>,
+    pub events: Option<EventCounts>,
     /// What could not be checked (`-v`) and where each decision came from (`-vv`).
     pub notes: Vec<Note>,
     pub other: Vec<(String, String)>,
@@ -312,7 +357,7 @@ mod tests {
             name: name.into(),
             export: Reported::Name(export.to_owned().into()),
             import: Reported::Name(import.to_owned().into()),
-            other: vec![],
+            ..Module::default()
         }
     }
 

@@ -1,15 +1,19 @@
-//! One pool → its verdict: the collection, each module's statuses, the overall
-//! statuses and the data's age, each decided in the file for its kind of finding.
+//! One pool → its verdict: the collection, each module's statuses and how long they
+//! have lasted, the overall statuses, the Backup Service's events and the data's age,
+//! each decided in the file for its kind of finding.
 
 use jiff::Timestamp;
 
 use super::age::evaluate_age;
+use super::backlog;
 use super::cms::CmsRole;
+use super::events::evaluate_events;
+use super::lasted::History;
 use super::modules::{
     count, damage_findings, missing_modules, modules_unknown_after_failure, no_modules, DEPTH_HINT,
 };
 use super::status::{evaluate_module, evaluate_status, status_finding, OVERALL};
-use super::{Finding, Level, ModuleVerdict, Note, PoolVerdict, Settings, Subject};
+use super::{Backlog, Finding, Level, ModuleVerdict, Note, PoolVerdict, Settings, Subject};
 use crate::model::{clip, Direction, Module, Modules, Pool};
 
 pub(super) fn evaluate_pool(
@@ -21,41 +25,24 @@ pub(super) fn evaluate_pool(
     now: Timestamp,
 ) -> PoolVerdict {
     let mut findings = Vec::new();
-    let mut notes = vec![Note::source(role_note(role))];
-    if let Some(server) = &pool.active_master_server_fqdn {
-        notes.push(Note::source(format!(
-            "the active CMS master is the server {server}"
-        )));
-    }
-    if let Some(computer) = &pool.computer_name {
-        let version = pool
-            .collector_version
-            .as_deref()
-            .unwrap_or("unknown version");
-        notes.push(Note::source(format!(
-            "collected on {computer} by collector {version}"
-        )));
-    }
+    let mut notes = collection_notes(&pool, role);
     findings.extend(collection_finding(&pool, settings));
-    // A warning is worth reading, never a failure: a note at -v, whatever it says.
-    notes.extend(
-        pool.warnings
-            .iter()
-            .map(|warning| Note::notice(format!("PowerShell warned while collecting: {warning}"))),
-    );
     let failed = pool.error.is_some();
-    let modules = evaluate_modules(pool.modules, failed, role, settings, &mut findings);
-    for (direction, reported) in [
-        (Direction::Export, &pool.overall_export),
-        (Direction::Import, &pool.overall_import),
-    ] {
-        if let Some(reported) = reported {
-            let verdict = evaluate_status(direction, reported, role, settings);
-            if verdict.level != Level::Ok {
-                findings.push(status_finding(OVERALL, direction, &verdict));
-            }
-        }
-    }
+    let history = History::of(&pool, modified, now, &mut notes);
+    let judged = Judged {
+        role,
+        settings,
+        history: &history,
+    };
+    let overall = overall_findings(&pool, &judged, &mut notes);
+    let modules = evaluate_modules(pool.modules, failed, &judged, &mut findings, &mut notes);
+    findings.extend(overall);
+    let backlog = pool.history_since.as_ref().map(|_| Backlog {
+        seconds: backlog::longest(&modules),
+        warning: settings.backlog_warning.as_str().to_owned(),
+        critical: settings.backlog_critical.as_str().to_owned(),
+    });
+    let events = evaluate_events(pool.events.as_ref(), settings, &mut findings, &mut notes);
     let age = evaluate_age(
         pool.collected_at.as_ref(),
         modified,
@@ -71,9 +58,83 @@ pub(super) fn evaluate_pool(
         findings,
         counts,
         age,
+        backlog,
+        events,
         notes,
         other: pool.other,
     }
+}
+
+/// What every status of a pool is judged by: its CMS role, the settings, its history.
+struct Judged<'a> {
+    role: &'a CmsRole,
+    settings: &'a Settings,
+    history: &'a History,
+}
+
+/// `OverallExportStatus` / `OverallImportStatus` that are not OK.
+fn overall_findings(pool: &Pool, judged: &Judged, notes: &mut Vec<Note>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (direction, reported, since) in [
+        (
+            Direction::Export,
+            &pool.overall_export,
+            &pool.overall_export_since,
+        ),
+        (
+            Direction::Import,
+            &pool.overall_import,
+            &pool.overall_import_since,
+        ),
+    ] {
+        let Some(reported) = reported else { continue };
+        let property = || format!("Overall{}StatusSince", capitalized(direction));
+        let lasted = judged.history.lasted(since.as_ref(), property, notes);
+        let verdict = evaluate_status(
+            direction,
+            reported,
+            judged.role,
+            judged.settings,
+            (None, lasted),
+        );
+        if verdict.level != Level::Ok {
+            findings.push(status_finding(OVERALL, direction, &verdict));
+        }
+    }
+    findings
+}
+
+fn capitalized(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Export => "Export",
+        Direction::Import => "Import",
+    }
+}
+
+/// Where the pool's data came from (`-vv`), and what PowerShell warned while collecting
+/// it: worth reading, never a failure, so a note at `-v` whatever it says.
+fn collection_notes(pool: &Pool, role: &CmsRole) -> Vec<Note> {
+    let mut notes = vec![Note::source(role_note(role))];
+    if let Some(server) = &pool.active_master_server_fqdn {
+        notes.push(Note::source(format!(
+            "the active CMS master is the server {server}"
+        )));
+    }
+    if let Some(computer) = &pool.computer_name {
+        let version = pool
+            .collector_version
+            .as_deref()
+            .unwrap_or("unknown version");
+        notes.push(Note::source(format!(
+            "collected on {computer} by collector {version}"
+        )));
+    }
+    notes.extend(
+        pool.warnings
+            .iter()
+            .map(|warning| Note::notice(format!("PowerShell warned while collecting: {warning}"))),
+    );
+    notes
 }
 
 fn role_note(role: &CmsRole) -> String {
@@ -105,10 +166,11 @@ fn collection_finding(pool: &Pool, settings: &Settings) -> Option<Finding> {
 fn evaluate_modules(
     modules: Modules,
     failed: bool,
-    role: &CmsRole,
-    settings: &Settings,
+    judged: &Judged,
     findings: &mut Vec<Finding>,
+    notes: &mut Vec<Note>,
 ) -> Vec<ModuleVerdict> {
+    let settings = judged.settings;
     let (listed, damaged) = match modules {
         // `--on-error` sets the level of the error alone: what is not known about the
         // modules is still a finding of its own, and so is a required module not reported.
@@ -153,7 +215,7 @@ fn evaluate_modules(
     }
     let mut verdicts = Vec::with_capacity(kept);
     for module in listed.into_iter().filter(|m| !ignored(m)) {
-        let verdict = evaluate_module(module, role, settings);
+        let verdict = evaluate_module(module, judged.role, settings, judged.history, notes);
         for (direction, status) in [
             (Direction::Export, &verdict.export),
             (Direction::Import, &verdict.import),

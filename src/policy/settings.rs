@@ -8,7 +8,8 @@ use nagios_range::NagiosRange;
 use super::Level;
 use crate::model::{clip, is_whole_number, Direction};
 
-/// A threshold on the data's age: the Nagios range and the text it was given as.
+/// A threshold in seconds (the data's age, how long a backlog has lasted): the Nagios
+/// range and the text it was given as.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Threshold {
     range: NagiosRange,
@@ -153,7 +154,21 @@ pub struct Settings {
     pub on_error: Level,
     pub warning: Threshold,
     pub critical: Threshold,
+    /// `--backlog-warning` / `--backlog-critical`: how long a `NonSteadyState` may last.
+    pub backlog_warning: Threshold,
+    pub backlog_critical: Threshold,
+    /// `--not-initialized-warning`: how long a module other than the CMS's may stay
+    /// `NotInitialized` before it is a WARNING wherever the CMS is.
+    pub not_initialized_warning: Threshold,
+    /// `--on-event-error`: the level of the Backup Service's Error events.
+    pub on_event_error: Level,
 }
+
+/// The defaults of the duration thresholds, as the command line gives them (the README
+/// says why these values).
+pub const BACKLOG_WARNING: &str = "600";
+pub const BACKLOG_CRITICAL: &str = "1800";
+pub const NOT_INITIALIZED_WARNING: &str = "3600";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -166,6 +181,12 @@ impl Default for Settings {
             on_error: Level::Critical,
             warning: "900".parse().expect("a valid default range"),
             critical: "3600".parse().expect("a valid default range"),
+            backlog_warning: BACKLOG_WARNING.parse().expect("a valid default range"),
+            backlog_critical: BACKLOG_CRITICAL.parse().expect("a valid default range"),
+            not_initialized_warning: NOT_INITIALIZED_WARNING
+                .parse()
+                .expect("a valid default range"),
+            on_event_error: Level::Warning,
         }
     }
 }

@@ -3,12 +3,16 @@
 //! The seed's table of Backup Service statuses lives here, once: [`export_meaning`] and
 //! [`import_meaning`] give each documented value its meaning and default level;
 //! `NotInitialized` depends on the pool's CMS role, and `--map` overrides any of them.
+//! Where the collector's history says how long a status has lasted, `backlog` and
+//! `initialisation` judge `NonSteadyState` and `NotInitialized` by it.
 
 use std::borrow::Cow;
 
 use super::cms::CmsRole;
-use super::{Finding, Level, ModuleVerdict, Settings, StatusVerdict, Subject};
-use crate::model::{clip, Direction, ExportStatus, ImportStatus, Module, Reported};
+use super::lasted::{History, Lasted};
+use super::{backlog, initialisation};
+use super::{Finding, Level, ModuleVerdict, Note, Settings, StatusVerdict, Subject};
+use crate::model::{clip, Direction, ExportStatus, ImportStatus, Module, Reported, Stamp};
 
 /// The meaning and default level of each documented `ExportStatus`: the seed's table.
 pub fn export_meaning(status: &ExportStatus) -> (&'static str, Level) {
@@ -36,106 +40,161 @@ pub fn import_meaning(status: &ImportStatus) -> (&'static str, Level) {
     }
 }
 
+/// Both statuses of a module, each with how long it has lasted.
 pub(super) fn evaluate_module(
     module: Module,
     role: &CmsRole,
     settings: &Settings,
+    history: &History,
+    notes: &mut Vec<Note>,
 ) -> ModuleVerdict {
+    let name = module.name;
+    let mut lasted = |since: Option<&Stamp>, property: &str| {
+        history.lasted(since, || format!("{name} {property}"), notes)
+    };
+    let export_lasted = lasted(module.export_since.as_ref(), "ExportStatusSince");
+    let import_lasted = lasted(module.import_since.as_ref(), "ImportStatusSince");
+    let of_module = Some(name.as_str());
     ModuleVerdict {
-        name: module.name,
-        export: evaluate_status(Direction::Export, &module.export, role, settings),
-        import: evaluate_status(Direction::Import, &module.import, role, settings),
+        export: evaluate_status(
+            Direction::Export,
+            &module.export,
+            role,
+            settings,
+            (of_module, export_lasted),
+        ),
+        import: evaluate_status(
+            Direction::Import,
+            &module.import,
+            role,
+            settings,
+            (of_module, import_lasted),
+        ),
+        name,
         other: module.other,
     }
 }
 
+/// One status → its verdict: the seed's level (or UNKNOWN for what cannot be read),
+/// then `--map`, which overrides everything, else what its duration says. `of` is the
+/// module (`None` for an overall status) and how long the status has lasted.
 pub(super) fn evaluate_status(
     direction: Direction,
     reported: &Reported,
     role: &CmsRole,
     settings: &Settings,
+    (module, lasted): (Option<&str>, Option<Lasted>),
 ) -> StatusVerdict {
-    let unknown = |shown: Cow<'static, str>, reason: Cow<'static, str>| StatusVerdict {
-        shown,
-        level: Level::Unknown,
-        reason,
+    let (shown, reason, level) = match seed(direction, reported, role) {
+        Ok(seeded) => seeded,
+        Err((shown, reason)) => {
+            return StatusVerdict {
+                shown,
+                level: Level::Unknown,
+                reason,
+                lasted,
+            }
+        }
     };
+    let mapped = settings.mappings.iter().rev().find(|m| {
+        m.direction.is_none_or(|d| d == direction) && m.status.eq_ignore_ascii_case(&shown)
+    });
+    if let Some(m) = mapped {
+        return StatusVerdict {
+            shown,
+            level: m.level,
+            reason: format!("{reason}, level set by --map").into(),
+            lasted,
+        };
+    }
+    let (level, reason) = match (direction, ExportStatus::from_name(&shown)) {
+        (Direction::Export, Some(ExportStatus::NonSteadyState)) => {
+            backlog::judge(level, reason, lasted, settings)
+        }
+        (Direction::Export, Some(ExportStatus::NotInitialized))
+            if module.is_some_and(initialisation::applies_to) =>
+        {
+            initialisation::judge(level, reason, lasted, settings)
+        }
+        _ => (level, reason),
+    };
+    StatusVerdict {
+        shown,
+        level,
+        reason,
+        lasted,
+    }
+}
+
+/// The seed's reading of a status: its name (as documented, or as given), the meaning
+/// and the level; or, for what is no status name at all, what to show and why it is
+/// UNKNOWN, which no `--map` changes.
+#[allow(clippy::type_complexity)]
+fn seed(
+    direction: Direction,
+    reported: &Reported,
+    role: &CmsRole,
+) -> Result<(Cow<'static, str>, Cow<'static, str>, Level), (Cow<'static, str>, Cow<'static, str>)> {
     let name = match reported {
         Reported::Name(name) => name,
         Reported::Number(n) => {
-            return unknown(
+            return Err((
                 clip(n, SHOWN).into(),
                 "a number: status numbers are not published, so a number is never read as a status name \
                  (Windows PowerShell 5.1's ConvertTo-Json writes enums as numbers), \
                  collect with check_csbackup collect or Export-Clixml to get names"
                     .into(),
-            )
+            ))
         }
         Reported::Missing => {
-            return unknown(
+            return Err((
                 "missing".into(),
                 format!("the module reports no {direction} status").into(),
-            )
+            ))
         }
         Reported::Malformed(what) => {
-            return unknown(
+            return Err((
                 "unreadable".into(),
                 format!("{what}, not a status name").into(),
-            )
+            ))
         }
         Reported::Truncated(text) => {
-            return unknown(
+            return Err((
                 clip(text, SHOWN).into(),
                 "cut short by the console view, use Format-Table -AutoSize, Export-Clixml or ConvertTo-Json".into(),
-            )
+            ))
         }
     };
-    let (canonical, reason, level): (Cow<'static, str>, Cow<'static, str>, Level) = match direction
-    {
+    // An undocumented name is UNKNOWN, and `--map` may still give it a level.
+    let not_documented = || {
+        Ok((
+            clip(name, SHOWN).into(),
+            undocumented(direction).into(),
+            Level::Unknown,
+        ))
+    };
+    match direction {
         Direction::Export => match ExportStatus::from_name(name) {
             Some(ExportStatus::NotInitialized) => {
                 let (reason, level) = not_initialized(role);
-                (
+                Ok((
                     ExportStatus::NotInitialized.as_str().into(),
                     reason.into(),
                     level,
-                )
+                ))
             }
             Some(status) => {
                 let (meaning, level) = export_meaning(&status);
-                (status.as_str().into(), meaning.into(), level)
+                Ok((status.as_str().into(), meaning.into(), level))
             }
-            None => (
-                clip(name, SHOWN).into(),
-                undocumented(direction).into(),
-                Level::Unknown,
-            ),
+            None => not_documented(),
         },
         Direction::Import => match ImportStatus::from_name(name) {
             Some(status) => {
                 let (meaning, level) = import_meaning(&status);
-                (status.as_str().into(), meaning.into(), level)
+                Ok((status.as_str().into(), meaning.into(), level))
             }
-            None => (
-                clip(name, SHOWN).into(),
-                undocumented(direction).into(),
-                Level::Unknown,
-            ),
-        },
-    };
-    let mapped = settings.mappings.iter().rev().find(|m| {
-        m.direction.is_none_or(|d| d == direction) && m.status.eq_ignore_ascii_case(&canonical)
-    });
-    match mapped {
-        Some(m) => StatusVerdict {
-            shown: canonical,
-            level: m.level,
-            reason: format!("{reason}, level set by --map").into(),
-        },
-        None => StatusVerdict {
-            shown: canonical,
-            level,
-            reason,
+            None => not_documented(),
         },
     }
 }
@@ -185,6 +244,10 @@ pub(super) fn status_finding(
     direction: Direction,
     status: &StatusVerdict,
 ) -> Finding {
+    let headline = match status.lasted {
+        Some(lasted) => format!("{subject} {direction} {} {lasted}", status.shown),
+        None => format!("{subject} {direction} {}", status.shown),
+    };
     Finding::explained(
         status.level,
         if subject == OVERALL {
@@ -192,7 +255,7 @@ pub(super) fn status_finding(
         } else {
             Subject::Status
         },
-        format!("{subject} {direction} {}", status.shown),
+        headline,
         &format!(" ({})", status.reason),
     )
 }

@@ -7,6 +7,7 @@ use std::process::{Command, Stdio};
 
 pub mod output_grammar;
 pub mod packaging;
+pub mod stand_in;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_check_csbackup");
 

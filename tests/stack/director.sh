@@ -268,7 +268,9 @@ service_on_monitoring all-fields "$(jq -nc --arg file "$D/pool02.contoso.com.jso
     csbackup_module: ["CentralMgmt.CMSMaster", "ConfServices.DataConf"], csbackup_ignore_module: ["ApplicationServer.RGSDataStore"],
     csbackup_map: ["export:NonSteadyState=ok"], csbackup_on_error: "unknown",
     csbackup_warning: "@0:10", csbackup_critical: "7200", csbackup_timeout: 9, csbackup_max_input: 65536,
-    csbackup_max_output: 1023, csbackup_verbose: "1"}')"
+    csbackup_max_output: 1023, csbackup_verbose: "1",
+    csbackup_backlog_warning: "300", csbackup_backlog_critical: "900",
+    csbackup_not_initialized_warning: "7200", csbackup_on_event_error: "critical"}')"
 service_on_monitoring live "$(jq -nc --arg ps "$T/no-such-powershell" '{
     csbackup_live: true, csbackup_pool: ["pool01.contoso.com"], csbackup_powershell: $ps, csbackup_verbose: "3"}')"
 
@@ -312,15 +314,17 @@ done
 icinga2_start
 results="$(icinga2_check_now 'host.name == "monitoring"')"
 
-# What each service must have run, in the order Icinga puts the arguments (by key;
-# "--verbose" is the key of -v/-vv/-vvv), as the shipped check_csbackup.conf builds them
-# for the same variables (tests/stack/icinga2.sh). No argument has a space.
+# What each service must have run, whatever the order Icinga puts the arguments in
+# (canonical_args in lib.sh), as the shipped check_csbackup.conf builds them for the same
+# variables (tests/stack/icinga2.sh). No argument has a space.
 declare -A EXPECTED=(
     [defaults]="--file $D/healthy.json"
-    [all-fields]="--cms-master-pool pool01.contoso.com --critical 7200 --file $D/pool02.contoso.com.json
+    [all-fields]="--backlog-critical 900 --backlog-warning 300 --cms-master-pool pool01.contoso.com
+        --critical 7200 --file $D/pool02.contoso.com.json
         --format auto --ignore-module ApplicationServer.RGSDataStore --map export:NonSteadyState=ok
         --max-input 65536 --max-output 1023 --module CentralMgmt.CMSMaster --module ConfServices.DataConf
-        --on-error unknown --pool pool02.contoso.com --timeout 9 -v --warning @0:10"
+        --not-initialized-warning 7200 --on-error unknown --on-event-error critical
+        --pool pool02.contoso.com --timeout 9 -v --warning @0:10"
     [live]="--live --pool pool01.contoso.com --powershell $T/no-such-powershell -vvv"
 )
 
@@ -329,11 +333,12 @@ while IFS= read -r service; do
     name="$(jq -r '.name' <<<"$service")"
     [ -n "${EXPECTED[$name]+x}" ] || fail "unexpected service $name"
     read -ra args <<<"$(tr -s ' \n' ' ' <<<"${EXPECTED[$name]}")"
-    ran="$(jq -r '.attrs.last_check_result.command | if type == "array" then join(" ") else . end' <<<"$service")"
-    [ "$ran" = "$BIN ${args[*]}" ] || fail "$name: Icinga ran Director's CheckCommand as
-  $ran
+    ran="$(jq -r '.attrs.last_check_result.command | if type == "array" then .[] else . end' <<<"$service" | canonical_args)"
+    wanted="$(printf '%s\n' "$BIN" "${args[@]}" | canonical_args)"
+    [ "$ran" = "$wanted" ] || fail "$name: Icinga ran Director's CheckCommand as
+$ran
 expected
-  $BIN ${args[*]}"
+$wanted"
     rc=0
     "$BIN" "${args[@]}" >/dev/null || rc=$?
     state="$(jq -r '.attrs.last_check_result.exit_status' <<<"$service")"

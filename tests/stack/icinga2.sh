@@ -89,6 +89,12 @@ object Service "long" {
   vars.csbackup_verbose = 3
   vars.csbackup_max_output = 1023
 }
+/* A collector's document: a backlog of 45 minutes, CRITICAL. */
+object Service "backlog" {
+  import "csbackup-test"
+  vars.csbackup_file = "$D/backlog.json"
+  vars.csbackup_cms_master_pool = "pool02.contoso.com"
+}
 object Service "all-options" {
   import "csbackup-test"
   vars.csbackup_file = "$D/two-pools.json"
@@ -105,12 +111,15 @@ object Service "all-options" {
   vars.csbackup_max_input = 1048576
   vars.csbackup_max_output = 4096
   vars.csbackup_verbose = 2
+  vars.csbackup_backlog_warning = "300"
+  vars.csbackup_backlog_critical = "900"
+  vars.csbackup_not_initialized_warning = "7200"
+  vars.csbackup_on_event_error = "critical"
 }
 EOF
 
 # What each service must have run: the arguments after the plugin's path, one a line,
-# in the order Icinga puts them (no argument sets `order`, so by key; "--verbose" is
-# the key of -v/-vv/-vvv).
+# compared whatever their order (canonical_args in lib.sh says why).
 declare -A EXPECTED
 EXPECTED["monitoring!healthy"]="--file
 $D/healthy.json"
@@ -128,7 +137,15 @@ $D/two-pools.json
 --max-output
 1023
 -vvv"
-EXPECTED["monitoring!all-options"]="--cms-master-pool
+EXPECTED["monitoring!backlog"]="--cms-master-pool
+pool02.contoso.com
+--file
+$D/backlog.json"
+EXPECTED["monitoring!all-options"]="--backlog-critical
+900
+--backlog-warning
+300
+--cms-master-pool
 pool02.contoso.com
 --critical
 1800
@@ -148,8 +165,12 @@ import:NormalState=ok
 4096
 --module
 ConfServices.DataConf
+--not-initialized-warning
+7200
 --on-error
 warning
+--on-event-error
+critical
 --pool
 pool01.contoso.com
 --pool
@@ -174,7 +195,7 @@ pool02.contoso.com"
 declare -A EXPECTED_STATE=(
     ["monitoring!healthy"]=0 ["monitoring!warning"]=1 ["monitoring!critical"]=2
     ["monitoring!collect-error"]=2 ["monitoring!broken"]=3 ["monitoring!long"]=1
-    ["monitoring!all-options"]=2
+    ["monitoring!all-options"]=2 ["monitoring!backlog"]=2
     ["fe01.contoso.com!csbackup-pool01.contoso.com"]=0
     ["fe01.contoso.com!csbackup-pool02.contoso.com"]=1
 )
@@ -183,12 +204,12 @@ icinga2_pki
 
 step "icinga2 daemon -C with the shipped check_csbackup.conf and check_csbackup-services.conf"
 icinga2_validate "the shipped CheckCommand and services"
-grep -q "9 Services" "$T/validate.log" || { cat "$T/validate.log" >&2; fail "expected 9 services (7 tests, 2 from the shipped apply rule)"; }
+grep -q "10 Services" "$T/validate.log" || { cat "$T/validate.log" >&2; fail "expected 10 services (8 tests, 2 from the shipped apply rule)"; }
 
 icinga2_start
 results="$(icinga2_check_now "true")"
 count="$(jq '.results | length' <<<"$results")"
-[ "$count" = 9 ] || fail "the API lists $count services, expected 9"
+[ "$count" = 10 ] || fail "the API lists $count services, expected 10"
 
 # Icinga's parser on perfdata strings, through the API's console.
 parse_perfdata() {
@@ -218,9 +239,9 @@ while IFS= read -r service; do
     [ -n "${EXPECTED[$key]+x}" ] || fail "unexpected service $key"
 
     # The command line Icinga ran.
-    ran="$(jq -r '.attrs.last_check_result.command | if type == "array" then .[] else . end' <<<"$service")"
-    expected="$BIN
-${EXPECTED[$key]}"
+    ran="$(jq -r '.attrs.last_check_result.command | if type == "array" then .[] else . end' <<<"$service" | canonical_args)"
+    expected="$(canonical_args <<<"$BIN
+${EXPECTED[$key]}")"
     [ "$ran" = "$expected" ] || fail "$key: Icinga ran
 $ran
 expected
@@ -278,7 +299,17 @@ expected
     step "$key: state $rc, ${text:0:90}..."
 done < <(jq -c '.results[] | {name: (.attrs.host_name + "!" + .attrs.name), attrs}' <<<"$results")
 
-[ "$compared" = 9 ] || fail "compared $compared services, expected 9"
+[ "$compared" = 10 ] || fail "compared $compared services, expected 10"
+
+# The backlog, read back through the REST API: CRITICAL, how long it has lasted in the
+# output, and backlog_age as Icinga parses it.
+backlog="$(jq -c '.results[] | select(.attrs.name == "backlog") | .attrs.last_check_result' <<<"$results")"
+[ "$(jq -r '.state | floor' <<<"$backlog")" = 2 ] || fail "the backlog service is not CRITICAL: $backlog"
+jq -r '.output' <<<"$backlog" | grep -q "^CSBACKUP CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for 45 min (" ||
+    fail "the backlog service's output does not say how long: $(jq -r '.output' <<<"$backlog")"
+age="$(parse_perfdata "$(jq -c '.performance_data' <<<"$backlog")" | jq -c '.[] | select(.label == "backlog_age") | [(.value | floor), .unit, (.crit | floor)]')"
+[ "$age" = '[2700,"seconds",1800]' ] || fail "Icinga parsed backlog_age as $age, expected [2700,\"seconds\",1800]"
+step "backlog: CRITICAL for 45 min, backlog_age 2700 s as Icinga parses it"
 if grep -i "critical/" "$T/log/icinga2.log" >&2; then
     fail "Icinga logged critical errors"
 fi

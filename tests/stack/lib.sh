@@ -104,6 +104,23 @@ wait_for_port() {
 #   broken.json      cut off mid-document: UNKNOWN
 #   collect-error.json  the collector's Error: CRITICAL
 # Their age comes from the files' time; "$2" (a `touch -d` date) sets it.
+# A command line, one argument a line on standard input (the program first), as one
+# option a line with its values, the options sorted: Icinga 2 puts the arguments of a
+# CheckCommand without `order` in an arbitrary order once there are more than 16 (it
+# sorts them by `order` alone, and its sort is not stable), and the plugin takes its
+# options in any order. The values of one repeated option stay in theirs.
+canonical_args() {
+    awk 'NR == 1 { print; next }
+         /^-/ && $0 == key { group = group " " $0; next }
+         /^-/ { if (group != "") print group; group = $0; key = $0; next }
+         { group = group " " $0 }
+         END { if (group != "") print group }' | {
+        IFS= read -r program
+        printf '%s\n' "$program"
+        sort
+    }
+}
+
 write_fixtures() {
     local dir="$1" when="$2"
     mkdir -p "$dir"
@@ -122,6 +139,36 @@ pool.update(ComputerName="FE01", CollectorVersion="0.1.0", ActiveMasterFqdn="poo
 print(json.dumps(pool))
 ' "$STACK_ROOT/examples/two-pools.json" "$pool" >"$dir/$pool.json"
     done
+    # A collector's document with its history: pool01's ConfServices.DataConf has been in
+    # NonSteadyState for 45 minutes when collected (collected at "$when", so the age is
+    # the same for every run), and the Backup Service logged an error since the run before.
+    local at
+    at="$(date -u -d "$when" +%s)"
+    iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+    cat >"$dir/backlog.json" <<EOF_BACKLOG
+{
+  "PoolFqdn": "pool01.contoso.com",
+  "BackupModules": [
+    {"Identity": "UserServices.PresenceFocus", "ExportStatus": "SteadyState", "ImportStatus": "NormalState",
+     "ExportStatusSince": "$(iso $((at - 3600)))", "ImportStatusSince": "$(iso $((at - 3600)))"},
+    {"Identity": "ConfServices.DataConf", "ExportStatus": "NonSteadyState", "ImportStatus": "NormalState",
+     "ExportStatusSince": "$(iso $((at - 2700)))", "ImportStatusSince": "$(iso $((at - 3600)))"},
+    {"Identity": "CentralMgmt.CMSMaster", "ExportStatus": "NotInitialized", "ImportStatus": "NormalState",
+     "ExportStatusSince": "$(iso $((at - 3600)))", "ImportStatusSince": "$(iso $((at - 3600)))"}
+  ],
+  "ActiveMasterFqdn": "pool02.contoso.com",
+  "CollectedAt": "$(iso "$at")",
+  "ComputerName": "FE01",
+  "CollectorVersion": "0.1.0",
+  "HistorySince": "$(iso $((at - 3600)))",
+  "BackupServiceEvents": {
+    "LogName": "Lync Server", "Source": "LS Backup Service", "Computer": "fe01.contoso.com",
+    "Since": "$(iso $((at - 300)))", "Until": "$(iso "$at")", "Errors": 1, "Warnings": 0,
+    "Latest": [{"Id": 4069, "Level": "Error", "TimeCreated": "$(iso $((at - 120)))",
+                "Message": "The Backup Service could not update the batch table."}]
+  }
+}
+EOF_BACKLOG
     cat >"$dir/collect-error.json" <<'EOF'
 {
   "PoolFqdn": "pool01.contoso.com",

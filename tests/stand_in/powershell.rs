@@ -35,6 +35,22 @@
 //! - `big`: the answer padded to `CSBACKUP_STAND_IN_BYTES` bytes, written in 4 KiB
 //!   pieces `CSBACKUP_STAND_IN_DELAY_MS` apart.
 //!
+//! `CSBACKUP_STAND_IN_SEQUENCE` names a file that plays a sequence of collections, one
+//! step a line (blank lines and `#` comments aside), one step a run, over the mode's
+//! answer: the stand-in keeps its place in `<file>.step`, and complains (exit 64) when the
+//! sequence has ended. A step is words: `steady` (the usual answer), `fail` (module
+//! loading fails, as in `fail`), `<Identity>=<ExportStatus>` (that module of every pool
+//! reports that export status; a module it does not have is added), `error:<id>` and
+//! `warning:<id>` (the Backup Service logged such an event half a minute ago),
+//! `events:denied` (the log may not be read), `events:no-source` (the source is not on
+//! the server), `computer:<pool>` or `computer:unknown` (what Get-CsComputer says of
+//! the server; by default that it belongs to the first pool).
+//!
+//! Asked for events (`CSBACKUP_EVENTS_SINCE`, which must be `yyyy-MM-ddTHH:mm:ssZ`, with
+//! `CSBACKUP_EVENT_LOG` and `CSBACKUP_EVENT_SOURCE`), it answers them as the script does,
+//! echoing the window it was given, and, like Get-WinEvent, with the error
+//! `NoMatchingEventsFound` when there are none.
+//!
 //! `CSBACKUP_STAND_IN_LOAD_MS` makes it wait that long first, as loading the Skype for
 //! Business module does. When `CSBACKUP_STAND_IN_LOG` names a file, it appends its
 //! process id and pools there before anything else, so a test can tell it ran (or was
@@ -76,7 +92,21 @@ fn main() {
         0,
     )));
     let mode = std::env::var("CSBACKUP_STAND_IN").unwrap_or_else(|_| "answer".into());
-    let mut answer = Answer::usual(&pools);
+    let step = match std::env::var("CSBACKUP_STAND_IN_SEQUENCE") {
+        Ok(file) => next_step(&file).unwrap_or_else(|complaint| {
+            eprintln!("stand-in PowerShell: {complaint}");
+            std::process::exit(64);
+        }),
+        Err(_) => Step::default(),
+    };
+    let mode = if step.fail { "fail".to_owned() } else { mode };
+    let mut answer = Answer::usual(&pools, &step);
+    if let Ok(since) = std::env::var("CSBACKUP_EVENTS_SINCE") {
+        answer.events = Some(step.events(&since, &pools).unwrap_or_else(|complaint| {
+            eprintln!("stand-in PowerShell: {complaint}");
+            std::process::exit(64);
+        }));
+    }
     let (first, last) = (&pools[0], &pools[pools.len() - 1]);
     match mode.as_str() {
         "answer" => {}
@@ -195,11 +225,13 @@ struct Answer {
     cms: String,
     lookup: String,
     entries: Vec<String>,
+    events: Option<String>,
 }
 
 impl Answer {
-    /// What the script answers when everything works: the first pool hosts the CMS.
-    fn usual(pools: &[String]) -> Answer {
+    /// What the script answers when everything works: the first pool hosts the CMS; the
+    /// step of a sequence sets export statuses.
+    fn usual(pools: &[String], step: &Step) -> Answer {
         let first = &pools[0];
         Answer {
             warnings: vec![],
@@ -214,23 +246,195 @@ impl Answer {
                     if pool.starts_with("denied") {
                         format!(r#"{{"Pool":"{pool}","Error":"Get-CsBackupServiceStatus -PoolFqdn {pool}: Access is denied.","Warnings":[]}}"#)
                     } else {
-                        entry(pool, &[result(pool, &usual_modules(index), "")])
+                        entry(pool, &[result(pool, &step.modules(index), "")])
                     }
                 })
                 .collect(),
+            events: None,
         }
     }
 
     fn json(&self) -> String {
         let warnings: Vec<String> = self.warnings.iter().map(|w| format!("{w:?}")).collect();
+        let events = match &self.events {
+            Some(events) => format!(r#","Events":{events}"#),
+            None => String::new(),
+        };
         format!(
-            r#"{{"CsBackupAnswer":1,"Warnings":[{}],"Cms":{},"MasterLookup":{},"Pools":[{}]}}"#,
+            r#"{{"CsBackupAnswer":1,"Warnings":[{}],"Cms":{},"MasterLookup":{},"Pools":[{}]{events}}}"#,
             warnings.join(","),
             self.cms,
             self.lookup,
             self.entries.join(",")
         )
     }
+}
+
+/// One step of a sequence of collections (see the module's text).
+#[derive(Default)]
+struct Step {
+    fail: bool,
+    /// (Identity, ExportStatus) for every pool.
+    exports: Vec<(String, String)>,
+    /// (event id, level: 2 Error, 3 Warning), newest first.
+    events: Vec<(u32, u8)>,
+    /// `events:denied` or `events:no-source`.
+    log: Option<String>,
+    /// `computer:<pool>`: the pool Get-CsComputer names; `unknown` for an error.
+    computer: Option<String>,
+}
+
+impl Step {
+    fn read(line: &str) -> Result<Step, String> {
+        let mut step = Step::default();
+        for word in line.split_whitespace() {
+            match (word.split_once('='), word.split_once(':')) {
+                _ if word == "steady" => {}
+                _ if word == "fail" => step.fail = true,
+                (Some((module, status)), _) => step.exports.push((module.into(), status.into())),
+                (None, Some(("error", id))) => step.events.push((number_of(id)?, 2)),
+                (None, Some(("warning", id))) => step.events.push((number_of(id)?, 3)),
+                (None, Some(("events", how))) => step.log = Some(how.into()),
+                (None, Some(("computer", pool))) => step.computer = Some(pool.into()),
+                _ => return Err(format!("a step word it does not know: {word}")),
+            }
+        }
+        Ok(step)
+    }
+
+    /// The script's `Events`, for a window from `since` to now.
+    fn events(&self, since: &str, pools: &[String]) -> Result<String, String> {
+        let well_formed = since.len() == 20
+            && since.ends_with('Z')
+            && since.as_bytes()[10] == b'T'
+            && since[..4].bytes().all(|b| b.is_ascii_digit());
+        if !well_formed {
+            return Err(format!("CSBACKUP_EVENTS_SINCE is not yyyy-MM-ddTHH:mm:ssZ: {since:?}"));
+        }
+        let log = std::env::var("CSBACKUP_EVENT_LOG").map_err(|_| "no CSBACKUP_EVENT_LOG")?;
+        let source =
+            std::env::var("CSBACKUP_EVENT_SOURCE").map_err(|_| "no CSBACKUP_EVENT_SOURCE")?;
+        let now = seconds_now();
+        let lookup = match self.computer.as_deref() {
+            Some("unknown") => r#""GetCsComputerError":"Access is denied.""#.to_owned(),
+            Some(pool) => computer(pool),
+            None => computer(&pools[0]),
+        };
+        let failure = |id: &str, message: &str| {
+            format!(
+                r#""Failure":{{"Id":"{id},Microsoft.PowerShell.Commands.GetWinEventCommand","Message":"{message}"}}"#
+            )
+        };
+        let reading = match self.log.as_deref() {
+            Some("denied") => failure(
+                "System.UnauthorizedAccessException",
+                "Attempted to perform an unauthorized operation.",
+            ),
+            Some("no-source") => failure(
+                "NoMatchingProvidersFound",
+                &format!(
+                    "There is not an event provider on the localhost computer that matches \\\"{source}\\\"."
+                ),
+            ),
+            Some(other) => return Err(format!("events:{other} is not a way a log reads")),
+            None if self.events.is_empty() => failure(
+                "NoMatchingEventsFound",
+                "No events were found that match the specified selection criteria.",
+            ),
+            None => {
+                let records: Vec<String> = self
+                    .events
+                    .iter()
+                    .enumerate()
+                    .map(|(age, (id, level))| {
+                        format!(
+                            r#"{{"Id":{id},"Level":{level},"TimeCreated":"{}","Message":"Event {id} of the Backup Service.\r\nDetails of event {id}."}}"#,
+                            iso(now - 30 - age as u64, ".1234567")
+                        )
+                    })
+                    .collect();
+                format!(r#""Records":[{}]"#, records.join(","))
+            }
+        };
+        Ok(format!(
+            r#"{{"LogName":"{log}","Source":"{source}","Since":"{since}","Until":"{}","Computer":"fe01.contoso.com",{lookup},{reading}}}"#,
+            iso(now, "")
+        ))
+    }
+
+    /// The modules of the pool at `index`, the step's statuses applied.
+    fn modules(&self, index: usize) -> Vec<(String, String)> {
+        let mut modules: Vec<(String, String)> = usual_modules(index)
+            .into_iter()
+            .map(|(id, export)| (id.to_owned(), export.to_owned()))
+            .collect();
+        for (module, status) in &self.exports {
+            match modules.iter_mut().find(|(id, _)| id == module) {
+                Some(found) => found.1 = status.clone(),
+                None => modules.push((module.clone(), status.clone())),
+            }
+        }
+        modules
+    }
+}
+
+fn number_of(id: &str) -> Result<u32, String> {
+    id.parse().map_err(|_| format!("an event id that is no number: {id}"))
+}
+
+/// What Get-CsComputer says of fe01, a server of `pool`.
+fn computer(pool: &str) -> String {
+    format!(
+        r#""GetCsComputer":[{{"@Text":"fe01.contoso.com","Identity":"fe01.contoso.com","Pool":{{"@Text":"{pool}"}}}}]"#
+    )
+}
+
+fn seconds_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+}
+
+/// A Unix time as UTC ISO 8601, `fraction` after the seconds.
+fn iso(seconds: u64, fraction: &str) -> String {
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    // Days to a civil date (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{fraction}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// The next step of the sequence in `file`, its place kept in `<file>.step`.
+fn next_step(file: &str) -> Result<Step, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    let steps: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let place = format!("{file}.step");
+    let at: usize = std::fs::read_to_string(&place)
+        .ok()
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    let line = steps
+        .get(at)
+        .ok_or_else(|| format!("the sequence {file} has ended after {} steps", steps.len()))?;
+    std::fs::write(&place, (at + 1).to_string()).map_err(|e| format!("{place}: {e}"))?;
+    Step::read(line)
 }
 
 /// The modules of the pool at `index`: the first pool exports the CMS, the others do not.
@@ -246,10 +450,11 @@ fn usual_modules(index: usize) -> Vec<(&'static str, &'static str)> {
 }
 
 /// One object as Get-CsBackupServiceStatus returns it, `padding` in a property of its own.
-fn result(pool: &str, modules: &[(&str, &str)], padding: &str) -> String {
+fn result<S: AsRef<str>>(pool: &str, modules: &[(S, S)], padding: &str) -> String {
     let modules: Vec<String> = modules
         .iter()
         .map(|(id, export)| {
+            let (id, export) = (id.as_ref(), export.as_ref());
             format!(
                 r#"{{"Identity":"{id}","ExportStatus":"{export}","ImportStatus":"NormalState"}}"#
             )

@@ -16,10 +16,15 @@ use super::get;
 use crate::model::clip;
 
 /// The properties the collector writes itself, compared in any letter case.
-const COLLECTOR_FIELDS: [&str; 9] = [
+const COLLECTOR_FIELDS: [&str; 14] = [
     "PoolFqdn",
     "Error",
     "Warnings",
+    "BackupServiceEvents",
+    "HistorySince",
+    "HistoryRestart",
+    "OverallExportStatusSince",
+    "OverallImportStatusSince",
     "ActiveMasterFqdn",
     "ActiveMasterServerFqdn",
     "ActiveMasterFqdnError",

@@ -1,0 +1,282 @@
+//! What the script found in the event log (`Events`) → the `BackupServiceEvents` of the
+//! pool whose Backup Service wrote them.
+//!
+//! The script asks `Get-WinEvent` for the Critical, Error and Warning events of the
+//! Backup Service's source between `Since` and `Until`, and `Get-CsComputer` about this
+//! server; it writes what came back, or the error that stopped `Get-WinEvent` (its
+//! `FullyQualifiedErrorId`, which does not depend on the language of Windows). Decided
+//! here:
+//! - the counts (Critical and Error events are errors) and the latest few events, each
+//!   with the first line of its message, clipped;
+//! - `NoMatchingEventsFound` is no event, not a failure; `NoMatchingProvidersFound` and
+//!   `NoMatchingLogsFound` (no such source or log on this server) are none either, with
+//!   a `Note` saying so; any other error (access denied) is the document's `Error`;
+//! - which pool they concern: the events of this server's log are its Backup Service's,
+//!   which serves the server's own pool, so they go to that pool's object only. When
+//!   `Get-CsComputer` cannot tell the pool, every pool gets them, with `ComputerPoolError`
+//!   saying why: reported twice rather than not at all.
+
+use serde_json::{Map, Value};
+
+use super::{get, plain::as_text};
+use crate::model::{clip, first_line, same_fqdn};
+
+/// The most events `Latest` holds.
+const LATEST: usize = 5;
+/// The most characters of an event's message kept: its first line.
+const LONGEST_MESSAGE: usize = 300;
+
+/// The events the script found, decided, and the pool they concern.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Events {
+    /// `BackupServiceEvents`, as the pool object carries it.
+    object: Map<String, Value>,
+    /// The pool of the server whose log it is, or why that is not known.
+    pool: Result<String, String>,
+}
+
+impl Events {
+    /// The events of the script's `Events`; `None` when it did not read the log.
+    pub(super) fn decide(value: Option<&Value>) -> Option<Events> {
+        let answer = value?.as_object()?;
+        let text = |key: &str| get(answer, key).map(as_text).unwrap_or_default();
+        let computer = text("Computer");
+        let mut object = Map::new();
+        for key in ["LogName", "Source", "Computer", "Since", "Until"] {
+            object.insert(key.into(), text(key).into());
+        }
+        read(answer, &mut object);
+        let pool = pool_of(answer, &computer);
+        if let Err(why) = &pool {
+            object.insert("ComputerPoolError".into(), why.clone().into());
+        }
+        Some(Events { object, pool })
+    }
+
+    /// `BackupServiceEvents` for `pool`, if the events concern it.
+    pub(super) fn of_pool(&self, pool: &str) -> Option<Value> {
+        match &self.pool {
+            Ok(own) if !same_fqdn(own, pool) => None,
+            _ => Some(Value::Object(self.object.clone())),
+        }
+    }
+}
+
+/// The counts and latest events, or why there are none, into `object`.
+fn read(answer: &Map<String, Value>, object: &mut Map<String, Value>) {
+    if let Some(failure) = get(answer, "Failure").and_then(Value::as_object) {
+        let id = get(failure, "Id").map(as_text).unwrap_or_default();
+        let message = first_line(
+            &get(failure, "Message").map(as_text).unwrap_or_default(),
+            LONGEST_MESSAGE,
+        );
+        let kind = id.split(',').next().unwrap_or_default().trim();
+        match kind {
+            "NoMatchingEventsFound" => {}
+            "NoMatchingProvidersFound" | "NoMatchingLogsFound" => {
+                object.insert(
+                    "Note".into(),
+                    format!("no such log or source on this server ({message})").into(),
+                );
+            }
+            _ => {
+                object.insert(
+                    "Error".into(),
+                    format!("{message} ({})", clip(kind, 80)).into(),
+                );
+                return;
+            }
+        }
+        counted(object, 0, 0, vec![]);
+        return;
+    }
+    let records: Vec<&Map<String, Value>> = match get(answer, "Records") {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
+        Some(Value::Object(one)) => vec![one],
+        _ => vec![],
+    };
+    let level = |record: &Map<String, Value>| get(record, "Level").and_then(Value::as_u64);
+    let errors = records
+        .iter()
+        .filter(|r| matches!(level(r), Some(1 | 2)))
+        .count();
+    let warnings = records.iter().filter(|r| level(r) == Some(3)).count();
+    let mut latest: Vec<&Map<String, Value>> = records
+        .into_iter()
+        .filter(|r| matches!(level(r), Some(1..=3)))
+        .collect();
+    // Newest first, as Get-WinEvent gives them; the sort only makes sure.
+    let time = |r: &&Map<String, Value>| {
+        get(r, "TimeCreated")
+            .and_then(Value::as_str)
+            .and_then(crate::input::parse_timestamp)
+    };
+    latest.sort_by_key(|r| std::cmp::Reverse(time(r)));
+    let latest = latest.iter().take(LATEST).map(|r| event(r)).collect();
+    counted(object, errors, warnings, latest);
+}
+
+fn counted(object: &mut Map<String, Value>, errors: usize, warnings: usize, latest: Vec<Value>) {
+    object.insert("Errors".into(), errors.into());
+    object.insert("Warnings".into(), warnings.into());
+    object.insert("Latest".into(), Value::Array(latest));
+}
+
+/// One event as `Latest` holds it.
+fn event(record: &Map<String, Value>) -> Value {
+    let level = match get(record, "Level").and_then(Value::as_u64) {
+        Some(1) => "Critical",
+        Some(2) => "Error",
+        _ => "Warning",
+    };
+    let mut event = Map::new();
+    event.insert(
+        "Id".into(),
+        get(record, "Id").cloned().unwrap_or(Value::Null),
+    );
+    event.insert("Level".into(), level.into());
+    let time = get(record, "TimeCreated")
+        .and_then(Value::as_str)
+        .and_then(crate::input::parse_timestamp);
+    event.insert(
+        "TimeCreated".into(),
+        time.map_or(Value::Null, |t| t.to_string().into()),
+    );
+    let message = get(record, "Message").map(as_text).unwrap_or_default();
+    event.insert(
+        "Message".into(),
+        first_line(&message, LONGEST_MESSAGE).into(),
+    );
+    Value::Object(event)
+}
+
+/// The pool `Get-CsComputer` gave for this server.
+fn pool_of(answer: &Map<String, Value>, computer: &str) -> Result<String, String> {
+    if let Some(error) = get(answer, "GetCsComputerError") {
+        return Err(format!(
+            "Get-CsComputer -Identity {computer}: {}",
+            clip(&as_text(error), 200)
+        ));
+    }
+    let found = match get(answer, "GetCsComputer") {
+        Some(Value::Array(items)) => items.first(),
+        other => other,
+    };
+    found
+        .and_then(Value::as_object)
+        .and_then(|c| get(c, "Pool"))
+        .and_then(Value::as_str)
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| format!("Get-CsComputer -Identity {computer} named no pool"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn answer(reading: Value) -> Value {
+        let mut answer = json!({"LogName": "Lync Server", "Source": "LS Backup Service",
+            "Since": "2026-11-29T03:55:00Z", "Until": "2026-11-29T04:00:01Z",
+            "Computer": "fe01.contoso.com",
+            "GetCsComputer": [{"Identity": "fe01.contoso.com", "Pool": "pool01.contoso.com"}]});
+        answer
+            .as_object_mut()
+            .unwrap()
+            .extend(reading.as_object().unwrap().clone());
+        answer
+    }
+
+    fn decided(reading: Value) -> Events {
+        Events::decide(Some(&answer(reading))).unwrap()
+    }
+
+    fn record(id: u32, level: u8, time: &str, message: &str) -> Value {
+        json!({"Id": id, "Level": level, "TimeCreated": time, "Message": message})
+    }
+
+    #[test]
+    fn counts_and_keeps_the_latest_with_their_first_lines() {
+        let mut records: Vec<Value> = (0..8)
+            .map(|i| record(4000 + i, 2, &format!("2026-11-29T03:5{i}:00.1234567Z"), "x"))
+            .collect();
+        records.push(record(
+            4069,
+            1,
+            "2026-11-29T03:59:30Z",
+            "\r\nCannot update.\r\nmore",
+        ));
+        records.push(record(4011, 3, "2026-11-29T03:59:40Z", "Slow"));
+        records.push(record(1, 4, "2026-11-29T03:59:50Z", "Information"));
+        let events = decided(json!({"Records": records}));
+        let object = events.of_pool("POOL01.contoso.com.").unwrap();
+        assert_eq!(object["Errors"], json!(9));
+        assert_eq!(object["Warnings"], json!(1));
+        let latest = object["Latest"].as_array().unwrap();
+        assert_eq!(latest.len(), 5);
+        assert_eq!(
+            latest[0],
+            json!({"Id": 4011, "Level": "Warning", "TimeCreated": "2026-11-29T03:59:40Z", "Message": "Slow"})
+        );
+        assert_eq!(latest[1]["Message"], json!("Cannot update."));
+        assert_eq!(latest[1]["Level"], json!("Critical"));
+        assert_eq!(
+            latest[2]["TimeCreated"],
+            json!("2026-11-29T03:57:00.1234567Z")
+        );
+        assert_eq!(object["Computer"], json!("fe01.contoso.com"));
+        assert!(events.of_pool("pool02.contoso.com").is_none());
+    }
+
+    #[test]
+    fn no_events_no_source_and_no_access_are_told_apart_by_the_error_id() {
+        let failure = |id: &str, message: &str| {
+            decided(json!({"Failure": {"Id": id, "Message": message}}))
+                .of_pool("pool01.contoso.com")
+                .unwrap()
+        };
+        let none = failure(
+            "NoMatchingEventsFound,Microsoft.PowerShell.Commands.GetWinEventCommand",
+            "No events were found that match the specified selection criteria.",
+        );
+        assert_eq!((&none["Errors"], &none["Latest"]), (&json!(0), &json!([])));
+        assert!(none.get("Note").is_none() && none.get("Error").is_none());
+        let missing = failure(
+            "NoMatchingProvidersFound,Microsoft.PowerShell.Commands.GetWinEventCommand",
+            "There is not an event provider on the localhost computer that matches \"LS Backup Service\".",
+        );
+        assert_eq!(missing["Errors"], json!(0));
+        assert!(missing["Note"]
+            .as_str()
+            .unwrap()
+            .starts_with("no such log or source"));
+        let denied = failure(
+            "System.UnauthorizedAccessException,Microsoft.PowerShell.Commands.GetWinEventCommand",
+            "Attempted to perform an unauthorized operation.",
+        );
+        assert_eq!(
+            denied["Error"],
+            json!("Attempted to perform an unauthorized operation. (System.UnauthorizedAccessException)")
+        );
+        assert!(denied.get("Errors").is_none());
+    }
+
+    #[test]
+    fn a_server_of_unknown_pool_gives_its_events_to_every_pool() {
+        let mut unknown = answer(json!({"Records": []}));
+        let map = unknown.as_object_mut().unwrap();
+        map.remove("GetCsComputer");
+        map.insert("GetCsComputerError".into(), json!("Access is denied."));
+        let events = Events::decide(Some(&unknown)).unwrap();
+        for pool in ["pool01.contoso.com", "pool02.contoso.com"] {
+            let object = events.of_pool(pool).unwrap();
+            assert_eq!(
+                object["ComputerPoolError"],
+                json!("Get-CsComputer -Identity fe01.contoso.com: Access is denied.")
+            );
+        }
+        assert!(Events::decide(None).is_none());
+        assert!(Events::decide(Some(&Value::Null)).is_none());
+    }
+}

@@ -1,0 +1,116 @@
+//! `NonSteadyState` over time: a backlog the next syncs clear is normal batching, one
+//! that lasts means the backup pool falls behind. With the collector's history its level
+//! comes from `--backlog-warning` / `--backlog-critical` on how long it has lasted;
+//! without history it keeps the seed's WARNING. A duration that is only a lower bound
+//! can raise the level, never lower it: the backlog may be older than it looks.
+//! An explicit `--map` for the status overrides all of this (see `status`).
+
+use std::borrow::Cow;
+
+use super::{Lasted, Level, ModuleVerdict, Settings, Threshold};
+use crate::model::ExportStatus;
+
+/// The level and reason of a `NonSteadyState` that has lasted `lasted`, from the seed's.
+pub(super) fn judge(
+    seed: Level,
+    meaning: Cow<'static, str>,
+    lasted: Option<Lasted>,
+    settings: &Settings,
+) -> (Level, Cow<'static, str>) {
+    let Some(lasted) = lasted else {
+        return (seed, meaning);
+    };
+    let beyond = beyond(lasted.seconds, settings);
+    match (beyond, lasted.lower_bound) {
+        (Some((level, which, range)), bound) => {
+            let level = if bound { level.max(seed) } else { level };
+            (
+                level,
+                format!(
+                    "{meaning}, {} the --backlog-{which} range {}: a failover now would lose the \
+                     changes not yet backed up",
+                    range.alerting_side(),
+                    range.as_str()
+                )
+                .into(),
+            )
+        }
+        (None, false) => (
+            Level::Ok,
+            format!(
+                "{meaning}, within the --backlog-warning range {}",
+                settings.backlog_warning.as_str()
+            )
+            .into(),
+        ),
+        (None, true) => (
+            seed,
+            format!(
+                "{meaning}, and it may be older than the collector's history, so how long it \
+                 has lasted is unknown"
+            )
+            .into(),
+        ),
+    }
+}
+
+/// The range a backlog of `seconds` lies beyond, and the level it gives.
+fn beyond(seconds: i64, settings: &Settings) -> Option<(Level, &'static str, &Threshold)> {
+    let seconds = seconds as f64;
+    if settings.backlog_critical.alerts(seconds) {
+        Some((Level::Critical, "critical", &settings.backlog_critical))
+    } else if settings.backlog_warning.alerts(seconds) {
+        Some((Level::Warning, "warning", &settings.backlog_warning))
+    } else {
+        None
+    }
+}
+
+/// How long the longest current backlog of the modules has lasted (0 without one), for
+/// perfdata: a lower bound counts as what it is known to be.
+pub(super) fn longest(modules: &[ModuleVerdict]) -> i64 {
+    modules
+        .iter()
+        .filter(|m| ExportStatus::from_name(&m.export.shown) == Some(ExportStatus::NonSteadyState))
+        .filter_map(|m| m.export.lasted)
+        .map(|lasted| lasted.seconds)
+        .max()
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn level(seconds: i64, lower_bound: bool) -> Level {
+        let lasted = Lasted {
+            seconds,
+            lower_bound,
+        };
+        judge(
+            Level::Warning,
+            "x".into(),
+            Some(lasted),
+            &Settings::default(),
+        )
+        .0
+    }
+
+    #[test]
+    fn the_default_ranges_grade_a_backlog_by_its_duration() {
+        assert_eq!(level(0, false), Level::Ok);
+        assert_eq!(level(600, false), Level::Ok);
+        assert_eq!(level(601, false), Level::Warning);
+        assert_eq!(level(1800, false), Level::Warning);
+        assert_eq!(level(1801, false), Level::Critical);
+    }
+
+    #[test]
+    fn a_lower_bound_raises_never_lowers() {
+        assert_eq!(level(0, true), Level::Warning);
+        assert_eq!(level(900, true), Level::Warning);
+        assert_eq!(level(2400, true), Level::Critical);
+        let (seed, reason) = judge(Level::Warning, "x".into(), None, &Settings::default());
+        assert_eq!((seed, reason.as_ref()), (Level::Warning, "x"));
+    }
+}

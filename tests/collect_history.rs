@@ -1,0 +1,609 @@
+//! Black-box: the collector carries history forward across collections, and the check
+//! reads it. The real `check_csbackup collect` runs against the stand-in PowerShell
+//! playing a sequence of collections (`CSBACKUP_STAND_IN_SEQUENCE`, one step a run), and
+//! the check runs on every document it writes.
+//!
+//! The clock: the collector always takes the real time, and nothing in it can be told
+//! otherwise (a hidden option or variable that moves "now" would be a way to forge
+//! history in production). Instead, between two runs, a test moves every time in the
+//! document the collector is about to replace back (or forward) by the interval it
+//! wants: to the collector, that document was then written that long ago, which is
+//! exactly the situation it must handle. A gap of a day, a document from the future and
+//! a changed pool list are made the same way.
+#![cfg(unix)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::stand_in::{scratch, script_file, stand_in};
+use common::{perf_items, BIN};
+use serde_json::Value;
+
+const POOL1: &str = "pool01.contoso.com";
+const POOL2: &str = "pool02.contoso.com";
+const NOT_MASTER: [&str; 2] = ["--cms-master-pool", POOL2];
+
+/// A sequence of collections for the stand-in to play, one step a line.
+struct Sequence {
+    dir: PathBuf,
+    file: PathBuf,
+}
+
+impl Sequence {
+    fn new(name: &str, steps: &[&str]) -> Sequence {
+        let dir = scratch(name);
+        let file = dir.join("sequence.txt");
+        std::fs::write(&file, steps.join("\n")).expect("sequence written");
+        Sequence { dir, file }
+    }
+
+    /// One collection of `pools` into `out` (`--out`), with `extra` options.
+    fn collect(&self, pools: &[&str], out: &Path, extra: &[&str]) -> Output {
+        self.collect_into(pools, "--out", out, extra)
+    }
+
+    /// One collection of `pools` into `path`, given as `target` (`--out`, `--out-dir`).
+    fn collect_into(&self, pools: &[&str], target: &str, path: &Path, extra: &[&str]) -> Output {
+        let mut command = Command::new(BIN);
+        command.arg("collect");
+        for pool in pools {
+            command.args(["--pool", pool]);
+        }
+        command
+            .arg(target)
+            .arg(path)
+            .args(extra)
+            .arg("--powershell")
+            .arg(stand_in())
+            .env("CSBACKUP_STAND_IN_SEQUENCE", &self.file)
+            .env("CSBACKUP_STAND_IN_SCRIPT", script_file());
+        command.output().expect("the collector runs")
+    }
+
+    /// The next collection of pool01 into `status.json`, which must succeed; its path.
+    fn next(&self) -> PathBuf {
+        let out = self.dir.join("status.json");
+        let ran = self.collect(&[POOL1], &out, &[]);
+        assert!(
+            ran.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ran.stderr)
+        );
+        out
+    }
+}
+
+fn read(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).expect("a status file")).expect("JSON")
+}
+
+/// Moves every time in the document at `path` `seconds` into the past (a negative
+/// number: into the future), as if it had been written that much earlier.
+fn age(path: &Path, seconds: i64) {
+    fn shift(value: &mut Value, seconds: i64) {
+        match value {
+            Value::String(text) => {
+                if let Ok(at) = text.parse::<jiff::Timestamp>() {
+                    let moved = jiff::Timestamp::from_second(at.as_second() - seconds).unwrap();
+                    *text = moved.to_string();
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| shift(v, seconds)),
+            Value::Object(map) => map.values_mut().for_each(|v| shift(v, seconds)),
+            _ => {}
+        }
+    }
+    let mut document = read(path);
+    shift(&mut document, seconds);
+    std::fs::write(path, serde_json::to_vec_pretty(&document).unwrap()).expect("rewritten");
+}
+
+/// What the check says about a status file.
+struct Checked {
+    code: i32,
+    stdout: String,
+}
+
+impl Checked {
+    fn first_line(&self) -> &str {
+        self.stdout.lines().next().unwrap_or_default()
+    }
+
+    /// A perfdata value without its unit, by label.
+    fn perf(&self, label: &str) -> Option<i64> {
+        let perfdata = self.first_line().split_once(" | ")?.1;
+        perf_items(perfdata)
+            .into_iter()
+            .find(|(l, _)| l == label)
+            .and_then(|(_, v)| v.split(';').next()?.trim_end_matches('s').parse().ok())
+    }
+
+    fn expect(&self, code: i32, fragment: &str) -> &Checked {
+        assert_eq!(self.code, code, "{}", self.stdout);
+        assert!(
+            self.stdout.contains(fragment),
+            "expected {fragment:?} in:\n{}",
+            self.stdout
+        );
+        self
+    }
+}
+
+fn check(file: &Path, args: &[&str]) -> Checked {
+    let out = Command::new(BIN)
+        .arg("-f")
+        .arg(file)
+        .args(args)
+        .output()
+        .expect("the check runs");
+    Checked {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+    }
+}
+
+/// The module's `<direction>StatusSince` and the pool's `HistorySince`, as times.
+fn times(document: &Value, module: &str, property: &str) -> (i64, i64) {
+    let at = |v: &Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_second()
+    };
+    let found = document["BackupModules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["Identity"] == module)
+        .expect("the module");
+    (at(&found[property]), at(&document["HistorySince"]))
+}
+
+const DATACONF: &str = "ConfServices.DataConf";
+const BACKLOG: &str = "ConfServices.DataConf=NonSteadyState";
+/// The collector's default interval, in seconds.
+const INTERVAL: i64 = 300;
+
+/// `step` `n` times.
+fn repeated(step: &str, n: usize) -> Vec<&str> {
+    vec![step; n]
+}
+
+impl Sequence {
+    /// The next collection of pool01, one interval after the one before.
+    fn later(&self) -> PathBuf {
+        age(&self.dir.join("status.json"), INTERVAL);
+        self.next()
+    }
+}
+
+#[test]
+fn a_backlog_is_timed_across_collections() {
+    // Steady, then a backlog over eight collections five minutes apart, then steady.
+    // The thresholds (600 s, 1800 s) fall on collections, where the real seconds
+    // between two runs decide; the levels are asserted between them.
+    let mut steps = vec!["steady"];
+    steps.extend(repeated(BACKLOG, 9));
+    steps.push("steady");
+    let sequence = Sequence::new("backlog", &steps);
+    // The first collection: history begins, and says why.
+    let out = sequence.next();
+    let first = read(&out);
+    assert_eq!(first["HistoryRestart"], "there is no previous document");
+    assert_eq!(first["HistorySince"], first["CollectedAt"]);
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(0, "OK - pool01.contoso.com: all 3 backup modules OK");
+    assert_eq!(checked.perf("backlog_age"), Some(0));
+
+    // A backlog appears: first seen after the history began, so its duration is exact,
+    // and short: OK.
+    sequence.later();
+    let second = read(&out);
+    assert!(second.get("HistoryRestart").is_none(), "{second}");
+    let (since, history) = times(&second, DATACONF, "ExportStatusSince");
+    assert!(since > history, "exact: first seen after the history began");
+    let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
+    checked.expect(0, "OK - ");
+    checked.expect(
+        0,
+        "ConfServices.DataConf export NonSteadyState for 0 s (OK)",
+    );
+    sequence.later();
+    check(&out, &NOT_MASTER).expect(0, "OK - ");
+
+    // Fifteen minutes: WARNING.
+    sequence.later();
+    sequence.later();
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        1,
+        "WARNING - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for 15 min (",
+    );
+    assert!((900..960).contains(&checked.perf("backlog_age").unwrap()));
+
+    // Thirty-five minutes: CRITICAL.
+    for _ in 0..4 {
+        sequence.later();
+    }
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        2,
+        "CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for 35 min (",
+    );
+    assert!((2100..2160).contains(&checked.perf("backlog_age").unwrap()));
+
+    // It clears: OK again; the import has been NormalState since the history began.
+    sequence.later();
+    sequence.later();
+    let last = read(&out);
+    let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
+    checked.expect(0, "OK - ");
+    checked.expect(
+        0,
+        "ConfServices.DataConf export FinalState for 0 s (OK), import NormalState for at least 50 min (OK)",
+    );
+    assert_eq!(checked.perf("backlog_age"), Some(0));
+    let (_, history) = times(&last, DATACONF, "ImportStatusSince");
+    assert_eq!(
+        history,
+        times(&first, DATACONF, "ImportStatusSince").1 - 10 * INTERVAL
+    );
+}
+
+#[test]
+fn a_backlog_older_than_the_history_is_a_lower_bound() {
+    let sequence = Sequence::new("lower-bound", &repeated(BACKLOG, 9));
+    let out = sequence.next();
+    check(&out, &NOT_MASTER).expect(
+        1,
+        "WARNING - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for at least 0 s (",
+    );
+    for _ in 0..8 {
+        sequence.later();
+    }
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        2,
+        "CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for at least 40 min (",
+    );
+    assert!((2400..2460).contains(&checked.perf("backlog_age").unwrap()));
+}
+
+#[test]
+fn a_module_stuck_in_not_initialized_becomes_a_warning() {
+    let sequence = Sequence::new(
+        "stuck",
+        &repeated("ConfServices.DataConf=NotInitialized", 14),
+    );
+    let out = sequence.next();
+    check(&out, &NOT_MASTER).expect(0, "OK - ");
+    for _ in 0..11 {
+        sequence.later();
+    }
+    check(&out, &NOT_MASTER).expect(0, "OK - ");
+    sequence.later();
+    sequence.later();
+    check(&out, &NOT_MASTER).expect(
+        1,
+        "WARNING - pool01.contoso.com: ConfServices.DataConf export NotInitialized for at least 65 min (no export has started yet, outside the --not-initialized-warning range 3600",
+    );
+}
+
+/// Two collections of a backlog with `between` applied to the first document; the
+/// second document and what the check says of it.
+fn backlog_twice(name: &str, between: impl FnOnce(&Path)) -> (Value, Checked) {
+    let sequence = Sequence::new(name, &[BACKLOG, BACKLOG]);
+    let out = sequence.next();
+    between(&out);
+    sequence.next();
+    (read(&out), check(&out, &NOT_MASTER))
+}
+
+#[test]
+fn a_previous_document_from_the_future_gives_no_history() {
+    let (document, checked) = backlog_twice("future", |out| age(out, -3600));
+    let restart = document["HistoryRestart"].as_str().unwrap();
+    assert!(
+        restart.contains("is later than now") && restart.contains("was the clock set back?"),
+        "{restart}"
+    );
+    assert_eq!(document["HistorySince"], document["CollectedAt"]);
+    checked.expect(1, "NonSteadyState for at least 0 s (");
+}
+
+#[test]
+fn a_gap_of_a_day_gives_no_history_unless_allowed() {
+    let (document, checked) = backlog_twice("gap", |out| age(out, 86_400));
+    assert_eq!(
+        document["HistoryRestart"],
+        "the previous document is 24 h 0 min old, more than --history-max-age 900 s"
+    );
+    checked.expect(1, "NonSteadyState for at least 0 s (");
+
+    // An operator who collects daily says so, and the chain spans the day.
+    let sequence = Sequence::new("daily", &[BACKLOG, BACKLOG]);
+    let out = sequence.dir.join("status.json");
+    let daily = ["--history-max-age", "90000"];
+    assert!(sequence.collect(&[POOL1], &out, &daily).status.success());
+    age(&out, 86_400);
+    assert!(sequence.collect(&[POOL1], &out, &daily).status.success());
+    check(&out, &NOT_MASTER).expect(2, "NonSteadyState for at least 24 h 0 min (");
+}
+
+#[test]
+fn a_changed_pool_list_keeps_each_pools_history() {
+    let sequence = Sequence::new("pools", &[BACKLOG, BACKLOG]);
+    let out = sequence.dir.join("status.json");
+    assert!(sequence.collect(&[POOL1], &out, &[]).status.success());
+    age(&out, INTERVAL);
+    assert!(sequence
+        .collect(&[POOL1, POOL2], &out, &[])
+        .status
+        .success());
+    let both = read(&out);
+    let pools = both.as_array().expect("two pools");
+    assert!(pools[0].get("HistoryRestart").is_none(), "{}", pools[0]);
+    assert_eq!(
+        pools[1]["HistoryRestart"],
+        "the previous document holds another pool (pool01.contoso.com)"
+    );
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        1,
+        "pool01.contoso.com: ConfServices.DataConf export NonSteadyState for at least 5 min (",
+    );
+    // From two pools to another two: pool02 is found in the list, pool03 is not.
+    std::fs::write(&sequence.file, [BACKLOG; 3].join("\n")).unwrap();
+    age(&out, INTERVAL);
+    assert!(sequence
+        .collect(&[POOL2, "pool03.contoso.com"], &out, &[])
+        .status
+        .success());
+    let next = read(&out);
+    assert!(next[0].get("HistoryRestart").is_none(), "{}", next[0]);
+    assert_eq!(
+        next[1]["HistoryRestart"],
+        "the previous document has no entry for this pool"
+    );
+    assert!(
+        checked.stdout.contains("[WARNING] pool02.contoso.com: ConfServices.DataConf export NonSteadyState for at least 0 s ("),
+        "{}",
+        checked.stdout
+    );
+}
+
+#[test]
+fn another_pools_file_unreadable_files_and_failed_collections_give_no_history() {
+    // --out-dir: pool02's file holds pool01's document.
+    let sequence = Sequence::new("out-dir", &[BACKLOG, BACKLOG]);
+    let folder = sequence.dir.join("data");
+    std::fs::create_dir(&folder).unwrap();
+    let run = |pools: &[&str]| {
+        let ran = sequence.collect_into(pools, "--out-dir", &folder, &[]);
+        assert!(
+            ran.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ran.stderr)
+        );
+    };
+    run(&[POOL1, POOL2]);
+    let (one, two) = (
+        folder.join("pool01.contoso.com.json"),
+        folder.join("pool02.contoso.com.json"),
+    );
+    std::fs::copy(&one, &two).unwrap();
+    run(&[POOL1, POOL2]);
+    assert!(read(&one)["HistoryRestart"].is_null());
+    assert_eq!(
+        read(&two)["HistoryRestart"],
+        "the previous document holds another pool (pool01.contoso.com)"
+    );
+
+    // A torn file.
+    let (document, _) = backlog_twice("torn", |out| std::fs::write(out, "{\"PoolFqdn\":").unwrap());
+    assert!(document["HistoryRestart"]
+        .as_str()
+        .unwrap()
+        .starts_with("the previous document is unreadable: not the JSON the collector writes"));
+
+    // A failed collection lists no modules: the chain cannot pass through it.
+    let sequence = Sequence::new("failed", &[BACKLOG, "fail", BACKLOG]);
+    let out = sequence.next();
+    age(&out, INTERVAL);
+    let failed = sequence.collect(&[POOL1], &out, &[]);
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(read(&out).get("HistorySince").is_none());
+    sequence.later();
+    let restart = read(&out)["HistoryRestart"].as_str().unwrap().to_owned();
+    assert!(
+        restart.starts_with("the previous collection reported no backup modules: PowerShell"),
+        "{restart}"
+    );
+    check(&out, &NOT_MASTER).expect(1, "NonSteadyState for at least 0 s (");
+}
+
+/// The time `key` of the document's `BackupServiceEvents`, in seconds.
+fn event_time(document: &Value, key: &str) -> i64 {
+    document["BackupServiceEvents"][key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {key}: {document}"))
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .as_second()
+}
+
+fn collected_at(document: &Value) -> i64 {
+    let at: jiff::Timestamp = document["CollectedAt"].as_str().unwrap().parse().unwrap();
+    at.as_second()
+}
+
+#[test]
+fn backup_service_events_are_read_from_one_collection_to_the_next() {
+    let sequence = Sequence::new(
+        "events",
+        &[
+            "steady",
+            "error:4069 warning:4011",
+            "steady",
+            "events:denied",
+            "events:no-source",
+        ],
+    );
+    // The first collection looks back --history-max-age.
+    let out = sequence.next();
+    let first = read(&out);
+    let events = &first["BackupServiceEvents"];
+    assert_eq!(events["LogName"], "Lync Server");
+    assert_eq!(events["Source"], "LS Backup Service");
+    assert_eq!(
+        (&events["Errors"], &events["Warnings"]),
+        (&0.into(), &0.into())
+    );
+    let window = collected_at(&first) - event_time(&first, "Since");
+    assert!((900..905).contains(&window), "{window}");
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        0,
+        "OK - pool01.contoso.com: all 3 backup modules OK, data 0 s old |",
+    );
+    assert_eq!(checked.perf("events_error"), Some(0));
+
+    // The Backup Service logs an error: read from where the last collection stopped.
+    let until = event_time(&first, "Until");
+    let second = {
+        sequence.later();
+        read(&out)
+    };
+    assert_eq!(event_time(&second, "Since"), until - INTERVAL);
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        1,
+        "WARNING - pool01.contoso.com: Backup Service logged 1 error, the latest 4069: Event 4069 of the Backup Service. (in the 'Lync Server' log of fe01.contoso.com since ",
+    );
+    assert_eq!(checked.perf("events_error"), Some(1));
+    assert_eq!(checked.perf("events_warning"), Some(1));
+    let listed = check(
+        &out,
+        &["-v", "--on-event-error", "ok", NOT_MASTER[0], NOT_MASTER[1]],
+    );
+    listed.expect(
+        0,
+        "[NOTE] pool01.contoso.com: Backup Service event 4011 (Warning) at ",
+    );
+    listed.expect(0, ": Event 4011 of the Backup Service.\n");
+
+    // Nothing new at the next collection: OK again.
+    sequence.later();
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(0, "OK - ");
+    assert_eq!(checked.perf("events_error"), Some(0));
+
+    // The log may not be read: said, never paged.
+    sequence.later();
+    let denied = read(&out);
+    assert_eq!(
+        denied["BackupServiceEvents"]["Error"],
+        "Attempted to perform an unauthorized operation. (System.UnauthorizedAccessException)"
+    );
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        0,
+        "OK - pool01.contoso.com: all 3 backup modules OK, data 0 s old, Backup Service events not read |",
+    );
+    checked.expect(0, "\n[NOTE] pool01.contoso.com: Backup Service events not read (the 'Lync Server' log of fe01.contoso.com): Attempted to perform an unauthorized operation.");
+    assert_eq!(checked.perf("events_error"), Some(0));
+
+    // After a window that was not read, the next looks back --history-max-age again;
+    // a source that is not on the server is no event, with a note.
+    sequence.later();
+    let missing = read(&out);
+    let window = collected_at(&missing) - event_time(&missing, "Since");
+    assert!((900..905).contains(&window), "{window}");
+    let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
+    checked.expect(
+        0,
+        "OK - pool01.contoso.com: all 3 backup modules OK, data 0 s old |",
+    );
+    checked.expect(0, "[NOTE] pool01.contoso.com: Backup Service events: no such log or source on this server (There is not an event provider on the localhost computer that matches \"LS Backup Service\".)");
+}
+
+#[test]
+fn the_events_go_to_the_pool_of_the_server_whose_log_it_is() {
+    let sequence = Sequence::new(
+        "events-pool",
+        &[
+            "error:4069 computer:pool02.contoso.com",
+            "error:4069 computer:unknown",
+        ],
+    );
+    let out = sequence.dir.join("status.json");
+    let options = [
+        "--event-log",
+        "Lync Server",
+        "--event-source",
+        "LS Backup Service",
+    ];
+    assert!(sequence
+        .collect(&[POOL1, POOL2], &out, &options)
+        .status
+        .success());
+    let pools = read(&out);
+    assert!(
+        pools[0].get("BackupServiceEvents").is_none(),
+        "{}",
+        pools[0]
+    );
+    assert_eq!(pools[1]["BackupServiceEvents"]["Errors"], 1);
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        1,
+        "pool02.contoso.com: Backup Service logged 1 error, the latest 4069",
+    );
+    assert_eq!(checked.perf("pool01.contoso.com_events_error"), None);
+    assert_eq!(checked.perf("pool02.contoso.com_events_error"), Some(1));
+
+    // A server whose pool cannot be told: every pool gets its events, saying why.
+    assert!(sequence
+        .collect(&[POOL1, POOL2], &out, &[])
+        .status
+        .success());
+    for pool in read(&out).as_array().unwrap() {
+        assert_eq!(
+            pool["BackupServiceEvents"]["ComputerPoolError"],
+            "Get-CsComputer -Identity fe01.contoso.com: Access is denied."
+        );
+    }
+}
+
+#[test]
+fn the_log_and_source_are_options_and_checked_as_names() {
+    let sequence = Sequence::new("events-names", &["steady"]);
+    let out = sequence.dir.join("status.json");
+    let names = [
+        "--event-log",
+        "Skype Server",
+        "--event-source",
+        "SfB Backup",
+    ];
+    let ran = sequence.collect(&[POOL1], &out, &names);
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let events = &read(&out)["BackupServiceEvents"];
+    assert_eq!(
+        (&events["LogName"], &events["Source"]),
+        (&"Skype Server".into(), &"SfB Backup".into())
+    );
+    let ran = sequence.collect(&[POOL1], &out, &["--event-source", "a'b"]);
+    assert_eq!(ran.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&ran.stderr);
+    assert!(
+        said.contains("is not an event log or source name"),
+        "{said}"
+    );
+}
