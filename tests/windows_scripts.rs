@@ -13,6 +13,12 @@ fn read(path: &str) -> String {
 const REGISTER: &str = "packaging/windows/Register-CsBackupCollector.ps1";
 const COLLECT: &str = "packaging/windows/Collect-CsBackupStatus.ps1";
 
+/// `text` with every run of white space made one space: what a reader sees of a wrapped
+/// paragraph.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The script's lines that are code, not comments or help.
 fn code(script: &str) -> Vec<&str> {
     let mut in_help = false;
@@ -104,40 +110,100 @@ fn granted_rights(script: &str) -> Vec<&str> {
     quoted_after(body, "Rights = ")
 }
 
+/// Where .NET puts a rule for `sid` in a DACL it writes: `CommonAcl` sorts explicit allow
+/// rules by `SecurityIdentifier.CompareTo`, which compares the identifier authority, then
+/// the number of sub-authorities, then each sub-authority in turn.
+fn dotnet_sid_order(sid: &str) -> (u64, usize, Vec<u32>) {
+    let parts: Vec<&str> = sid.split('-').collect();
+    assert_eq!(&parts[..2], ["S", "1"], "{sid}");
+    let authority = parts[2].parse().expect("the authority");
+    let subs: Vec<u32> = parts[3..]
+        .iter()
+        .map(|p| p.parse().expect("a sub-authority"))
+        .collect();
+    (authority, subs.len(), subs)
+}
+
+/// The lines `icacls <path>` shows after the line that runs it, up to the blank line.
+fn icacls_listing<'a>(readme: &'a str, path: &str) -> Vec<&'a str> {
+    readme
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| *l != format!(r"PS C:\> icacls {path}"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect()
+}
+
 #[test]
 fn the_readme_shows_the_permissions_the_script_sets() {
     let script = read(REGISTER);
     assert_eq!(granted_rights(&script), ["FullControl", "Modify", "Read"]);
     assert!(script.contains("-Modify @($collectorSid) -Read @($readerSid)"));
     assert!(script.contains("-Modify @() -Read @()"), "-Unregister");
-    // icacls's letters for what FileSystemAccessRule writes (Synchronize included):
-    // FullControl 0x1F01FF (F), Modify 0x1301BF (M), Read 0x120089 (R).
-    let readme = read("packaging/windows/README.md");
-    let shown: Vec<&str> = readme
-        .lines()
-        .map(str::trim)
-        .skip_while(|l| !l.starts_with(r"PS C:\> icacls C:\ProgramData\check_csbackup"))
-        .skip(1)
-        .take_while(|l| !l.is_empty())
-        .collect();
-    let aces = [
-        r"NT AUTHORITY\SYSTEM:(OI)(CI)(F)",
-        r"BUILTIN\Administrators:(OI)(CI)(F)",
-        r"CONTOSO\svc-csbackup:(OI)(CI)(M)",
-        r"NT AUTHORITY\NETWORK SERVICE:(OI)(CI)(R)",
+    // The accounts in the order the script adds their rules, with icacls's letters for
+    // what FileSystemAccessRule writes (Synchronize included): FullControl 0x1F01FF (F),
+    // Modify 0x1301BF (M), Read 0x120089 (R). CONTOSO\svc-csbackup stands for any
+    // domain account: S-1-5-21-<domain>-<rid>.
+    let mut accounts = [
+        (r"NT AUTHORITY\SYSTEM", "S-1-5-18", "F"),
+        (r"BUILTIN\Administrators", "S-1-5-32-544", "F"),
+        (
+            r"CONTOSO\svc-csbackup",
+            "S-1-5-21-3623811015-3361044348-30300820-1013",
+            "M",
+        ),
+        (r"NT AUTHORITY\NETWORK SERVICE", "S-1-5-20", "R"),
     ];
-    assert_eq!(shown.len(), aces.len(), "{shown:?}");
-    for (line, ace) in shown.iter().zip(aces) {
-        assert!(line.ends_with(ace), "{line} is not {ace}");
+    accounts.sort_by_key(|(_, sid, _)| dotnet_sid_order(sid));
+    let readme = read("packaging/windows/README.md");
+    let listings = [
+        (r"C:\ProgramData\check_csbackup", "(OI)(CI)"),
+        (
+            r"C:\ProgramData\check_csbackup\pool01.contoso.com.json",
+            "(I)",
+        ),
+    ];
+    for (path, flags) in listings {
+        let shown = icacls_listing(&readme, path);
+        assert_eq!(shown.len(), accounts.len(), "{path}: {shown:?}");
+        for (line, (name, _, right)) in shown.iter().zip(accounts) {
+            let ace = format!("{name}:{flags}({right})");
+            assert!(line.ends_with(&ace), "{path}: {line} is not {ace}");
+        }
+        for absent in ["BUILTIN\\Users", "CREATOR OWNER"] {
+            assert!(
+                !shown.iter().any(|l| l.contains(absent)),
+                "{absent} in {shown:?}"
+            );
+        }
     }
+    assert!(flat(&readme).contains("sorts the rules of a DACL it writes: by SID"));
     assert!(readme
         .contains("(Get-Acl C:\\ProgramData\\check_csbackup).Owner\n  BUILTIN\\Administrators"));
-    for absent in ["BUILTIN\\Users", "CREATOR OWNER"] {
-        assert!(
-            !shown.iter().any(|l| l.contains(absent)),
-            "{absent} in {shown:?}"
-        );
-    }
+}
+
+#[test]
+fn sids_sort_as_dotnet_sorts_them() {
+    // A shorter SID first, whatever its numbers: S-1-5-32-544 before S-1-5-21-....
+    let mut sids = [
+        "S-1-5-32-544",
+        "S-1-5-21-1-2-3-500",
+        "S-1-5-20",
+        "S-1-5-18",
+        "S-1-1-0",
+    ];
+    sids.sort_by_key(|sid| dotnet_sid_order(sid));
+    assert_eq!(
+        sids,
+        [
+            "S-1-1-0",
+            "S-1-5-18",
+            "S-1-5-20",
+            "S-1-5-32-544",
+            "S-1-5-21-1-2-3-500"
+        ]
+    );
 }
 
 #[test]
