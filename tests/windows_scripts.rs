@@ -254,3 +254,27 @@ fn the_exe_is_refused_where_it_cannot_run() {
         .expect("the refusal");
     assert!(script[refusal..].contains("Run this script again with -ScriptOnly"));
 }
+
+#[test]
+fn dates_are_written_the_same_in_every_culture() {
+    // In a custom date format ':' is the culture's time separator and '/' its date
+    // separator (Finnish writes 01.30.00): each names the invariant culture. The standard
+    // formats below are the same in every culture.
+    const INVARIANT: &str = ", [System.Globalization.CultureInfo]::InvariantCulture)";
+    let mut custom = 0;
+    for path in [REGISTER, COLLECT] {
+        let script = read(path);
+        for line in code(&script) {
+            for (at, marker) in line.match_indices(".ToString('") {
+                let rest = &line[at + marker.len()..];
+                let end = rest.find('\'').expect("the format's end");
+                if ["o", "O", "r", "R", "s", "u"].contains(&&rest[..end]) {
+                    continue;
+                }
+                custom += 1;
+                assert!(rest[end + 1..].starts_with(INVARIANT), "{path}: {line}");
+            }
+        }
+    }
+    assert!(custom >= 1, "CollectedAt is written with a custom format");
+}
