@@ -278,3 +278,81 @@ fn dates_are_written_the_same_in_every_culture() {
     }
     assert!(custom >= 1, "CollectedAt is written with a custom format");
 }
+
+/// The `ValidatePattern` of `parameter` in the registration script, as PowerShell applies
+/// it: a .NET regex, matched ignoring case. The patterns keep to what .NET and the regex
+/// crate read alike (`\A`, `\z`, classes with escaped brackets).
+fn validate_pattern(script: &str, parameter: &str) -> regex::Regex {
+    let params = &script[script.find("param(").expect("the param block")..];
+    let declaration = params
+        .split("\n\n")
+        .find(|block| block.contains(&format!(" ${parameter}")))
+        .unwrap_or_else(|| panic!("no parameter ${parameter}"));
+    let pattern = quoted_after(declaration, "ValidatePattern(")[0];
+    regex::Regex::new(&format!("(?i){pattern}")).expect("a pattern both read alike")
+}
+
+#[test]
+fn the_task_folder_is_a_name_never_a_wildcard() {
+    let script = read(REGISTER);
+    let task_path = validate_pattern(&script, "TaskPath");
+    for good in [
+        r"\check_csbackup\",
+        r"\Monitoring\check_csbackup\",
+        r"\a b\",
+    ] {
+        assert!(task_path.is_match(good), "{good}");
+    }
+    for bad in [
+        r"\*\",
+        r"\check*\",
+        r"\check?\",
+        r"\[a]\",
+        r"\a]\",
+        r"\a[\",
+        r"\",
+        r"\\",
+        r"check_csbackup\",
+        r"\check_csbackup",
+        r"\a\\b\",
+        r#"\a"\"#,
+        "\\a\n\\",
+        "\\a\\\n",
+    ] {
+        assert!(!task_path.is_match(bad), "{bad:?}");
+    }
+    // Whatever Get-ScheduledTask -TaskPath matches, only tasks of $TaskPath itself count.
+    let own = script.find("function Get-OwnTasks").expect("Get-OwnTasks");
+    let body = &script[own..own + script[own..].find("\n}\n").expect("its end")];
+    assert!(body.contains("if ($task.TaskPath -ne $TaskPath) { continue }"));
+    // Get-ScheduledTask by folder only there; elsewhere by the one task's name.
+    let listing = "@(Get-ScheduledTask -TaskPath $TaskPath -ErrorAction SilentlyContinue)";
+    assert!(body.contains(listing));
+    for line in code(&script) {
+        if line.contains("Get-ScheduledTask ") && !line.contains(listing) {
+            assert!(
+                line.contains("Get-ScheduledTask -TaskName $TaskName -TaskPath $TaskPath"),
+                "{line}"
+            );
+        }
+    }
+    assert_eq!(script.matches(listing).count(), 1);
+}
+
+#[test]
+fn pool_names_are_host_names() {
+    let script = read(REGISTER);
+    let pool = validate_pattern(&script, "Pool");
+    assert!(pool.is_match("pool01.contoso.com"));
+    for bad in ["x;Remove-Item C:\\", "pool01.contoso.com\n", "-pool", ""] {
+        assert!(!pool.is_match(bad), "{bad:?}");
+    }
+    for name in ["ServiceAccount", "OutDirectory", "ReaderAccount"] {
+        let pattern = validate_pattern(&script, name);
+        assert!(pattern.is_match(r"CONTOSO\svc-csbackup"), "{name}");
+        assert!(
+            !pattern.is_match("a\"b") && !pattern.is_match("a\nb"),
+            "{name}"
+        );
+    }
+}

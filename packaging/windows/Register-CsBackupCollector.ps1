@@ -89,6 +89,7 @@
 
 .PARAMETER TaskPath
     The Task Scheduler folder for the task. Default: \check_csbackup\
+    Names only, no wildcards (* ? [ ]): every task in that folder is replaced or removed.
 
 .EXAMPLE
     .\Register-CsBackupCollector.ps1 -Pool pool01.contoso.com,pool02.contoso.com -ServiceAccount 'CONTOSO\svc-csbackup'
@@ -142,7 +143,8 @@ param(
     [Parameter(Mandatory = $true, ParameterSetName = 'Unregister')]
     [switch] $Unregister,
 
-    [ValidatePattern('\A\\([^\\\r\n"]+\\)+\z')]
+    # Get-ScheduledTask -TaskPath takes wildcards: '\*\' would be every folder.
+    [ValidatePattern('\A\\([^\\\r\n"*?\[\]]+\\)+\z')]
     [string] $TaskPath = '\check_csbackup\'
 )
 
@@ -369,10 +371,19 @@ function Start-AndWaitForTask {
     return $info
 }
 
+# The tasks in $TaskPath itself. Get-ScheduledTask -TaskPath reads wildcards, so each
+# task's path is compared with $TaskPath as plain text too.
+function Get-OwnTasks {
+    foreach ($task in @(Get-ScheduledTask -TaskPath $TaskPath -ErrorAction SilentlyContinue)) {
+        if ($task.TaskPath -ne $TaskPath) { continue }
+        $task
+    }
+}
+
 # Removes every task in $TaskPath but $Keep: earlier versions registered one per pool.
 function Remove-OtherTasks {
     param([string] $Keep)
-    foreach ($task in @(Get-ScheduledTask -TaskPath $TaskPath -ErrorAction SilentlyContinue)) {
+    foreach ($task in @(Get-OwnTasks)) {
         if ($task.TaskName -eq $Keep) { continue }
         if ($PSCmdlet.ShouldProcess("$TaskPath$($task.TaskName)", 'Remove the scheduled task')) {
             Unregister-ScheduledTask -TaskName $task.TaskName -TaskPath $TaskPath -Confirm:$false
