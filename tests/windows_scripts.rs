@@ -206,28 +206,262 @@ fn sids_sort_as_dotnet_sorts_them() {
     );
 }
 
+/// The body of `function name` in `script`, up to its closing brace.
+fn function_body<'a>(script: &'a str, name: &str) -> &'a str {
+    let start = script
+        .find(&format!("function {name} {{"))
+        .unwrap_or_else(|| panic!("no function {name}"));
+    let body = &script[start..];
+    &body[..body.find("\n}\n").expect("the function's end")]
+}
+
+/// What the registration does, in order: the script's last section.
+fn register_flow(script: &str) -> &str {
+    &script[script
+        .find("# ---- Register ----")
+        .expect("the Register section")..]
+}
+
+/// Finds `steps` in `text` one after the other, in that order.
+fn assert_in_order(text: &str, steps: &[&str]) {
+    let mut rest = text;
+    for step in steps {
+        let at = rest
+            .find(step)
+            .unwrap_or_else(|| panic!("{step} is missing, or comes too early in\n{text}"));
+        rest = &rest[at + step.len()..];
+    }
+}
+
 #[test]
 fn nothing_is_asked_or_registered_under_whatif() {
     let script = read(REGISTER);
     assert_eq!(script.matches("Read-Host").count(), 1);
-    let prompt = script.find("Read-Host").unwrap();
-    let function = script.find("function Register-CollectorTask").unwrap();
-    let end = function + script[function..].find("\n}\n").unwrap();
-    assert!(
-        function < prompt && prompt < end,
-        "Read-Host only while registering"
+    let ask = function_body(&script, "Get-ServiceAccountPassword");
+    assert_in_order(
+        ask,
+        &[
+            "if ($ServiceAccount.EndsWith('$') -or $WhatIfPreference) { return $null }",
+            "Read-Host",
+        ],
     );
-    // The one call registers after ShouldProcess said yes.
-    let calls: Vec<usize> = script
-        .match_indices("\nRegister-CollectorTask ")
-        .map(|(at, _)| at)
-        .collect();
-    assert_eq!(calls.len(), 1);
-    let guard = script
-        .find("if (-not $PSCmdlet.ShouldProcess(\"$TaskPath$TaskName\"")
-        .expect("the registration's ShouldProcess");
-    assert!(guard < calls[0]);
-    assert!(script[guard..calls[0]].contains("    return\n}"));
+    let register = function_body(&script, "Register-CollectorTask");
+    assert_in_order(
+        register,
+        &[
+            "if (-not $PSCmdlet.ShouldProcess(\"$TaskPath$TaskName\"",
+            "return $false",
+            "[void] (Register-ScheduledTask @common -Principal $principal)",
+            "[void] (Register-ScheduledTask @common -User $ServiceAccount",
+        ],
+    );
+    // Enabled and run only once registered.
+    assert_in_order(
+        register_flow(&script),
+        &["if (-not $registered) { return }", "Enable-ScheduledTask"],
+    );
+}
+
+#[test]
+fn a_run_again_changes_nothing_before_the_new_task_is_registered() {
+    let script = read(REGISTER);
+    let flow = register_flow(&script);
+    let asking = "$secret = Get-ServiceAccountPassword";
+    assert_in_order(
+        flow,
+        &[
+            "$folderPlan = Get-DataFolderPlan $OutDirectory",
+            "$action = Get-CollectorAction",
+            asking,
+            "$suspended = @(Suspend-Tasks)",
+            "$registered = Register-CollectorTask $action $secret",
+            "Set-DataFolder $OutDirectory $folderPlan",
+            "Remove-OtherTasks -Keep $TaskName",
+            "[void] (Enable-ScheduledTask -TaskName $TaskName -TaskPath $TaskPath)",
+            "Start-AndWaitForTask $started",
+        ],
+    );
+    for step in [
+        "Set-DataFolder $OutDirectory",
+        "Register-CollectorTask $action",
+    ] {
+        assert_eq!(flow.matches(step).count(), 1, "{step}");
+    }
+    // Before the password is asked, only reading: also under -WhatIf.
+    let checks = &flow[..flow.find(asking).unwrap_or_default()];
+    for change in [
+        "ShouldProcess",
+        "Set-",
+        "Remove-",
+        "Register-",
+        "Disable-",
+        "Stop-",
+        "Move-",
+    ] {
+        assert!(!checks.contains(change), "{change} before the password");
+    }
+    // An empty password stops it there.
+    let ask = function_body(&script, "Get-ServiceAccountPassword");
+    assert!(
+        ask.contains("if ($secret.Length -eq 0) {\n        throw "),
+        "{ask}"
+    );
+    // The old tasks stop running and stay off while the folder is set up; registered
+    // disabled, which checks the password; if that fails, the old tasks run again.
+    assert_in_order(
+        function_body(&script, "Suspend-Tasks"),
+        &["Stop-TaskRun $task", "Disable-ScheduledTask"],
+    );
+    assert!(function_body(&script, "Register-CollectorTask")
+        .contains("New-ScheduledTaskSettingsSet -Disable "));
+    let registering = &flow[flow
+        .find("$registered = Register-CollectorTask")
+        .unwrap_or_default()..];
+    assert_in_order(
+        &registering[..registering.find("\n}\n").unwrap_or_default()],
+        &["} catch {", "Resume-Tasks $suspended", "throw "],
+    );
+}
+
+#[test]
+fn only_a_safe_data_folder_is_changed_in_place() {
+    let script = read(REGISTER);
+    // Safe: not a link, owned by Administrators or SYSTEM, protected, nothing inside that
+    // is a link or someone else's; the accounts the DACL lets write (a former service
+    // account) count as trusted inside.
+    assert_in_order(
+        function_body(&script, "Get-UnsafeFolderReason"),
+        &[
+            "[System.IO.FileAttributes]::ReparsePoint",
+            "$security.GetOwner(",
+            "Test-SidIn $owner @($AdministratorsSid, $SystemSid)",
+            "$security.AreAccessRulesProtected",
+            "$writers = @($Trusted) + @(Get-WritingSids $security)",
+            "Get-UnsafeContentReason $folder $writers",
+        ],
+    );
+    assert_in_order(
+        function_body(&script, "Get-UnsafeContentReason"),
+        &[
+            "[System.IO.FileAttributes]::ReparsePoint",
+            "Test-SidIn $owner $Trusted",
+            "Get-UnsafeContentReason $item $Trusted",
+        ],
+    );
+    // Any other folder is moved aside as it is (a link as a link) and created anew.
+    let set = function_body(&script, "Set-DataFolder");
+    assert_in_order(
+        set,
+        &[
+            "'Create' {",
+            "New-DataFolder $Path $Security",
+            "'Keep' {",
+            "Reset-DataFolder $Path $Security",
+            "'MoveAside' {",
+            "Move-FolderAside $Path $Plan.Reason",
+        ],
+    );
+    assert!(function_body(&script, "Move-FolderAside")
+        .contains("[System.IO.Directory]::Move($Path, $aside)"));
+    // In place: the status files go (deleting a name changes no hard link's target),
+    // then the folder's DACL, then what the other items inherit.
+    assert_in_order(
+        function_body(&script, "Reset-DataFolder"),
+        &[
+            "Remove-StatusFiles $Path",
+            "Set-Acl -LiteralPath $Path",
+            "Reset-ChildSecurity",
+        ],
+    );
+    assert_eq!(
+        script.matches("Set-Acl ").count(),
+        1,
+        "Set-Acl on a safe folder only"
+    );
+    // Windows PowerShell 5.1's Get-ChildItem -Recurse follows junctions.
+    assert!(!script.contains("-Recurse"));
+    // -Unregister too changes a safe folder only, and its status files go.
+    let unregister = &script[script.find("if ($Unregister) {").expect("-Unregister")..];
+    assert_in_order(
+        unregister,
+        &[
+            "$plan = Get-DataFolderPlan $OutDirectory",
+            "if ($plan.Action -eq 'MoveAside') {",
+            "Write-Warning",
+            "Reset-DataFolder $OutDirectory (New-DataFolderSecurity -Modify @() -Read @())",
+        ],
+    );
+}
+
+#[test]
+fn a_new_data_folder_is_checked_once_created() {
+    let script = read(REGISTER);
+    // .NET Framework's CreateDirectory takes a folder that already exists silently.
+    assert_in_order(
+        function_body(&script, "New-DataFolder"),
+        &[
+            "[System.IO.Directory]::CreateDirectory($Path, $Security)",
+            "Assert-CreatedSafely $Path",
+        ],
+    );
+    assert_in_order(
+        function_body(&script, "Assert-CreatedSafely"),
+        &[
+            "[System.IO.FileAttributes]::ReparsePoint",
+            "[System.IO.FileAttributes]::Directory",
+            "$owner.Equals($AdministratorsSid)",
+            "$security.AreAccessRulesProtected",
+            "throw ",
+        ],
+    );
+}
+
+/// The access mask of the rights `$WritingRights` names in the registration script.
+fn writing_rights(script: &str) -> u32 {
+    let line = code(script)
+        .into_iter()
+        .find(|l| l.starts_with("$WritingRights = [int]"))
+        .expect("$WritingRights");
+    let names = quoted_after(line, "FileSystemRights] ")[0];
+    let mut mask = 0;
+    for name in names.split(',').map(str::trim) {
+        mask |= match name {
+            "WriteData" => 0x2,
+            "AppendData" => 0x4,
+            "WriteExtendedAttributes" => 0x10,
+            "DeleteSubdirectoriesAndFiles" => 0x40,
+            "WriteAttributes" => 0x100,
+            "Delete" => 0x1_0000,
+            "ChangePermissions" => 0x4_0000,
+            "TakeOwnership" => 0x8_0000,
+            other => panic!("{other} is not a right that writes"),
+        };
+    }
+    assert!(script.contains("$WritingRights = $WritingRights -bor 0x10000000 -bor 0x40000000"));
+    mask | 0x1000_0000 | 0x4000_0000
+}
+
+#[test]
+fn writing_rights_are_those_that_change_a_file() {
+    let mask = writing_rights(&read(REGISTER));
+    // Read 0x120089, ReadAndExecute 0x1200A9, GENERIC_READ | GENERIC_EXECUTE.
+    for reading in [0x12_0089, 0x12_00A9, 0xA000_0000] {
+        assert_eq!(mask & reading, 0, "{reading:#x}");
+    }
+    // Modify 0x1301BF, Write 0x116, FullControl 0x1F01FF, GENERIC_WRITE, GENERIC_ALL, and
+    // each of Delete, ChangePermissions and TakeOwnership alone.
+    for writing in [
+        0x13_01BF,
+        0x116,
+        0x1F_01FF,
+        0x4000_0000,
+        0x1000_0000,
+        0x1_0000,
+        0x4_0000,
+        0x8_0000,
+    ] {
+        assert_ne!(mask & writing, 0, "{writing:#x}");
+    }
 }
 
 #[test]
@@ -354,5 +588,32 @@ fn pool_names_are_host_names() {
             !pattern.is_match("a\"b") && !pattern.is_match("a\nb"),
             "{name}"
         );
+    }
+}
+
+#[test]
+fn no_variable_runs_into_a_colon() {
+    // "$reason: ..." does not parse in PowerShell ("':' was not followed by a valid
+    // variable name character"), and "$reason:x" reads the variable x on a drive named
+    // reason: such a name is written ${reason} or $($reason). Scope and drive prefixes
+    // are meant.
+    const PREFIXES: [&str; 6] = ["env", "script", "global", "local", "using", "function"];
+    for path in [REGISTER, COLLECT] {
+        let script = read(path);
+        for line in code(&script) {
+            for (at, _) in line.match_indices('$') {
+                let name: String = line[at + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let after = &line[at + 1 + name.len()..];
+                if !name.is_empty() && after.starts_with(':') && !after.starts_with("::") {
+                    assert!(
+                        PREFIXES.contains(&name.to_ascii_lowercase().as_str()),
+                        "{path}: ${name}: in {line}"
+                    );
+                }
+            }
+        }
     }
 }
