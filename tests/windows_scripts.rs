@@ -617,3 +617,92 @@ fn no_variable_runs_into_a_colon() {
         }
     }
 }
+
+#[test]
+fn the_first_run_is_reported_by_what_it_did() {
+    let script = read(REGISTER);
+    // The run's start is taken before it is started, and the files are held against it.
+    assert_in_order(
+        register_flow(&script),
+        &[
+            "$started = (Get-Date).AddSeconds(-1)",
+            "Start-AndWaitForTask $started",
+            "Get-TaskResultMeaning $info.LastTaskResult $started $action",
+        ],
+    );
+    let meaning = function_body(&script, "Get-TaskResultMeaning");
+    // Exit code 1 also when nothing was written: the files' times tell.
+    assert!(meaning
+        .contains("'0x00000001' { return \"$hex, $(Get-FailedRunMeaning $Since $byHand)\" }"));
+    assert_in_order(
+        function_body(&script, "Get-FailedRunMeaning"),
+        &[
+            "@(Get-UnwrittenStatusFiles $Since)",
+            "its file carries the Error",
+            "no status file was written",
+            "$ByHand",
+        ],
+    );
+    assert!(function_body(&script, "Get-UnwrittenStatusFiles")
+        .contains("$item.LastWriteTimeUtc -lt $Since.ToUniversalTime()"));
+    assert!(meaning.contains("run the task's command by hand as $ServiceAccount"));
+    // The codes a failed setup gives, each with its own text; other Win32 codes with
+    // Windows' text; every unexplained one points at the History and how to turn it on.
+    for code in [
+        "0x00000000",
+        "0x00000001",
+        "0x00000002",
+        "0x00041301",
+        "0x00041303",
+        "0x00041306",
+        "0x8004131F",
+        "0x8007052E",
+        "0x80070569",
+        "0x80070002",
+        "0x8007010B",
+        "0x800710E0",
+        "0xFFFD0000",
+    ] {
+        assert_eq!(
+            meaning.matches(&format!("'{code}' {{ return ")).count(),
+            1,
+            "{code}"
+        );
+    }
+    assert_in_order(
+        meaning,
+        &[
+            "if ($hex.StartsWith('0x8007')) {",
+            "System.ComponentModel.Win32Exception",
+            "$HistoryHint",
+        ],
+    );
+    assert!(script.contains("wevtutil sl Microsoft-Windows-TaskScheduler/Operational /e:true"));
+    let readme = flat(&read("packaging/windows/README.md"));
+    for code in ["0x800710E0", "0xFFFD0000", "0x8007010B", "0x80070002"] {
+        assert!(readme.contains(&format!("`{code}`")), "{code}");
+    }
+    assert!(readme.contains("`wevtutil sl Microsoft-Windows-TaskScheduler/Operational /e:true`"));
+}
+
+#[test]
+fn the_readme_says_what_the_account_needs_and_how_to_try_it() {
+    let readme = flat(&read("packaging/windows/README.md"));
+    for fact in [
+        // Log on as a batch job: who holds it, and where a grant lasts.
+        "only Administrators, Backup Operators and Performance Log Users hold it by default",
+        "**in the GPO that defines the right**",
+        // A gMSA: the server may fetch its password, and the server can use it.
+        "`PrincipalsAllowedToRetrieveManagedPassword`",
+        "Test-ADServiceAccount gmsa-csbackup",
+        // What runas cannot show, and what to do instead.
+        "so it cannot start a group managed service account",
+        "a refusal there says nothing about the batch logon the task uses",
+        "New-ScheduledTaskPrincipal -UserId 'CONTOSO\\gmsa-csbackup$' -LogonType Password",
+    ] {
+        assert!(readme.contains(fact), "{fact}");
+    }
+    let main = flat(&read("README.md"));
+    assert!(main.contains("`PrincipalsAllowedToRetrieveManagedPassword`"));
+    assert!(main.contains("where a GPO defines that right, add it there"));
+}

@@ -478,22 +478,59 @@ function Get-CollectorAction {
     return @{ Program = $program; Arguments = $arguments; Folder = $folder }
 }
 
-# What a task's LastTaskResult means.
+# Where Task Scheduler records each run and why it ended; that record is off by default
+# on Windows Server.
+$HistoryHint = "see the task's History in Task Scheduler (off by default on Windows Server; turn it on with: wevtutil sl Microsoft-Windows-TaskScheduler/Operational /e:true)"
+
+# The status files a run that began at $Since did not write: missing, or older.
+function Get-UnwrittenStatusFiles {
+    param([datetime] $Since)
+    foreach ($name in $Pool) {
+        $file = Join-Path $OutDirectory ($name.TrimEnd('.') + '.json')
+        $item = Get-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
+        if ($null -eq $item -or $item.LastWriteTimeUtc -lt $Since.ToUniversalTime()) { $file }
+    }
+}
+
+# What exit code 1 of a run that began at $Since means. The collector (and the script
+# with -ScriptOnly) ends with 1 when a pool's file carries the Error, but also when it
+# could write nothing at all (the folder refused or missing, access denied, PowerShell
+# refusing the script): the files tell which.
+function Get-FailedRunMeaning {
+    param([datetime] $Since, [string] $ByHand)
+    $unwritten = @(Get-UnwrittenStatusFiles $Since)
+    if ($unwritten.Count -eq 0) {
+        return 'collecting failed for a pool: its file carries the Error; run the check on it with -v'
+    }
+    return "no status file was written ($($unwritten -join ', ')): $ByHand"
+}
+
+# What a task's LastTaskResult means, for the run that began at $Since with $Action.
 function Get-TaskResultMeaning {
-    param($Code)
+    param($Code, [datetime] $Since, [hashtable] $Action)
     $hex = '0x{0:X8}' -f $Code
+    $byHand = "run the task's command by hand as $ServiceAccount to see why (README.md beside this script says how): `"$($Action.Program)`" $($Action.Arguments)"
     switch ($hex) {
         '0x00000000' { return "$hex, success: every status file was written" }
-        '0x00000001' { return "$hex, collecting failed for a pool: its file carries the Error; run the check on it with -v" }
-        '0x00000002' { return "$hex, usage error: the task's command line was refused; run it by hand to see why" }
+        '0x00000001' { return "$hex, $(Get-FailedRunMeaning $Since $byHand)" }
+        '0x00000002' { return "$hex, usage error: the task's command line was refused; $byHand" }
         '0x00041301' { return "$hex, still running: loading the Skype for Business module can take a minute; look again with Get-ScheduledTaskInfo" }
         '0x00041303' { return "$hex, has not run yet" }
         '0x00041306' { return "$hex, stopped: it ran past its time limit" }
         '0x8004131F' { return "$hex, an earlier run was still going" }
         '0x8007052E' { return "$hex, logon failure: unknown user name or bad password" }
         '0x80070569' { return "$hex, logon failure: the account lacks the right to log on as a batch job" }
-        default { return "$hex, unexpected: see the task's History in Task Scheduler" }
+        '0x80070002' { return "$hex, the program was not found: check that $($Action.Program) is there" }
+        '0x8007010B' { return "$hex, the task's working folder $($Action.Folder) cannot be used: check that it is there and that $ServiceAccount may read it" }
+        '0x800710E0' { return "$hex, Task Scheduler refused to start the task (the operator or administrator has refused the request): often the account may not log on as a batch job, or its password has changed; $HistoryHint" }
+        '0xFFFD0000' { return "$hex, PowerShell could not run the script file it was given (-File): check that it is there and that $ServiceAccount may read it; $byHand" }
     }
+    if ($hex.StartsWith('0x8007')) {
+        # A Win32 error code as an HRESULT: Windows has a text for it.
+        $text = (New-Object System.ComponentModel.Win32Exception ([int] ($Code -band 0xFFFF))).Message
+        return "$hex, $text; $HistoryHint"
+    }
+    return "$hex, unexpected; $HistoryHint"
 }
 
 # Starts the task and waits (up to $Seconds) for a run that began after $Since to end.
@@ -696,4 +733,4 @@ Write-Host "Registered $TaskPath$TaskName, writing $(($Pool | ForEach-Object { J
 Write-Host 'Running it once now...'
 $started = (Get-Date).AddSeconds(-1)
 $info = Start-AndWaitForTask $started ($TimeoutSeconds + 30)
-Write-Host "Last run result: $(Get-TaskResultMeaning $info.LastTaskResult)"
+Write-Host "Last run result: $(Get-TaskResultMeaning $info.LastTaskResult $started $action)"
