@@ -75,6 +75,7 @@ fn built_in_accounts_are_named_by_well_known_sid() {
             "NT AUTHORITY",
             "BUILTIN\\",
             "NETWORK SERVICE",
+            "NT SERVICE",
             "LocalSystem",
         ] {
             assert!(
@@ -705,4 +706,85 @@ fn the_readme_says_what_the_account_needs_and_how_to_try_it() {
     let main = flat(&read("README.md"));
     assert!(main.contains("`PrincipalsAllowedToRetrieveManagedPassword`"));
     assert!(main.contains("where a GPO defines that right, add it there"));
+}
+
+#[test]
+fn script_only_runs_an_installed_copy_only_administrators_change() {
+    let script = read(REGISTER);
+    assert!(script
+        .contains("[string] $InstallDirectory = (Join-Path $env:ProgramFiles 'check_csbackup'),"));
+    // The task runs the installed copy, in its folder; never -ScriptPath's.
+    let action = function_body(&script, "Get-CollectorAction");
+    assert!(action.contains(
+        "(Format-PathArgument (Join-Path $InstallDirectory 'Collect-CsBackupStatus.ps1'))"
+    ));
+    assert!(action.contains("$folder = $InstallDirectory"));
+    assert!(!action.contains("$ScriptPath"));
+    // Installed: folder checked, copied, unblocked, copy checked.
+    assert_in_order(
+        function_body(&script, "Install-CollectorScript"),
+        &[
+            "if (-not $PSCmdlet.ShouldProcess($installed,",
+            "Assert-OnlyAdministratorsWrite $InstallDirectory",
+            "Copy-Item -LiteralPath $ScriptPath -Destination $installed -Force",
+            "Unblock-File -LiteralPath $installed",
+            "Assert-OnlyAdministratorsWrite $installed",
+        ],
+    );
+    // Only SYSTEM, Administrators and TrustedInstaller may write (the owner may also be
+    // the administrator who ran this); inherit-only rules do not reach the item itself.
+    assert!(script.contains("$TrustedInstallerSid = New-Object System.Security.Principal.SecurityIdentifier 'S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464'"));
+    assert_in_order(
+        function_body(&script, "Assert-OnlyAdministratorsWrite"),
+        &[
+            "[System.IO.FileAttributes]::ReparsePoint",
+            "$administrators = @($SystemSid, $AdministratorsSid, $TrustedInstallerSid)",
+            "Test-SidIn $owner ($administrators + $me)",
+            "@(Get-WritingSids $security -SkipInheritOnly)",
+            "Test-SidIn $sid $administrators",
+            "throw ",
+        ],
+    );
+    assert_in_order(
+        function_body(&script, "Get-WritingSids"),
+        &[
+            "[System.Security.AccessControl.AccessControlType]::Allow) { continue }",
+            "[System.Security.AccessControl.PropagationFlags]::InheritOnly",
+            "if ($SkipInheritOnly -and $inheritOnly) { continue }",
+            "-band $WritingRights",
+        ],
+    );
+    // Group Policy's execution policy, which -ExecutionPolicy Bypass does not override.
+    assert_in_order(
+        function_body(&script, "Assert-ScriptMayRun"),
+        &[
+            "Get-ExecutionPolicy -Scope MachinePolicy",
+            "if ($policy -eq 'Restricted') {",
+            "throw ",
+            "if ($policy -eq 'AllSigned' -and (Get-AuthenticodeSignature -LiteralPath $Script).Status -ne 'Valid') {",
+            "throw ",
+        ],
+    );
+    // Checked before anything changes; installed with the data folder, before the old
+    // tasks go.
+    assert_in_order(
+        register_flow(&script),
+        &[
+            "Assert-ScriptMayRun $ScriptPath",
+            "Assert-OnlyAdministratorsWrite $InstallDirectory",
+            "$secret = Get-ServiceAccountPassword",
+            "Set-DataFolder $OutDirectory",
+            "if ($ScriptOnly) { Install-CollectorScript }",
+            "Remove-OtherTasks -Keep $TaskName",
+        ],
+    );
+    let readme = flat(&read("packaging/windows/README.md"));
+    for fact in [
+        "-File \"C:\\Program Files\\check_csbackup\\Collect-CsBackupStatus.ps1\"",
+        "Unblock-File .\\check_csbackup-<version>-windows-x86_64.zip",
+        "The copy is unblocked (`Unblock-File`)",
+        "where Group Policy sets Restricted (no script file runs), or AllSigned",
+    ] {
+        assert!(readme.contains(fact), "{fact}");
+    }
 }

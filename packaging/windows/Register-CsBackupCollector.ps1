@@ -19,8 +19,9 @@
 
     check_csbackup.exe needs Windows 10 / Windows Server 2016 or later. On an older
     server (Windows Server 2012 R2) give -ScriptOnly: the task then runs
-    Collect-CsBackupStatus.ps1 by itself, which writes the same files, for a check that
-    runs on another machine; without -ScriptOnly the script refuses such a server.
+    Collect-CsBackupStatus.ps1 by itself, a copy installed in -InstallDirectory, which
+    writes the same files, for a check that runs on another machine; without
+    -ScriptOnly the script refuses such a server.
 
     The data folder (default C:\ProgramData\check_csbackup) gets a security descriptor
     of its own (see New-DataFolderSecurity): owner Administrators, and a protected DACL,
@@ -71,11 +72,19 @@
     Where check_csbackup.exe is. Default: C:\Program Files\check_csbackup\check_csbackup.exe
 
 .PARAMETER ScriptOnly
-    Run Collect-CsBackupStatus.ps1 (-ScriptPath) in Windows PowerShell instead of
-    check_csbackup.exe: for Windows Server 2012 R2, where the exe does not run.
+    Run Collect-CsBackupStatus.ps1 in Windows PowerShell instead of check_csbackup.exe:
+    for Windows Server 2012 R2, where the exe does not run. The script (-ScriptPath) is
+    installed into -InstallDirectory, unblocked, and refused if anyone but SYSTEM,
+    Administrators and TrustedInstaller may change it or its folder; so is a server
+    whose Group Policy sets the execution policy to Restricted, or to AllSigned for an
+    unsigned script.
 
 .PARAMETER ScriptPath
     Where Collect-CsBackupStatus.ps1 is, for -ScriptOnly. Default: beside this script.
+
+.PARAMETER InstallDirectory
+    Where -ScriptOnly installs Collect-CsBackupStatus.ps1 for the task to run, and the
+    task's working folder. Default: C:\Program Files\check_csbackup
 
 .PARAMETER OutDirectory
     Where the status files go. Default: C:\ProgramData\check_csbackup
@@ -137,6 +146,10 @@ param(
     [Parameter(ParameterSetName = 'Register')]
     [string] $ScriptPath = (Join-Path $PSScriptRoot 'Collect-CsBackupStatus.ps1'),
 
+    [Parameter(ParameterSetName = 'Register')]
+    [ValidatePattern('\A[^\r\n"]+\z')]
+    [string] $InstallDirectory = (Join-Path $env:ProgramFiles 'check_csbackup'),
+
     [ValidatePattern('\A[^\r\n"]+\z')]
     [string] $OutDirectory = (Join-Path $env:ProgramData 'check_csbackup'),
 
@@ -173,6 +186,7 @@ $OutDirectory = Get-FullPath $OutDirectory
 if ($PSCmdlet.ParameterSetName -eq 'Register') {
     $ExePath = Get-FullPath $ExePath
     $ScriptPath = Get-FullPath $ScriptPath
+    $InstallDirectory = Get-FullPath $InstallDirectory
 }
 
 # ---- Who is who: well-known SIDs ------------------------------------------------------
@@ -180,6 +194,8 @@ if ($PSCmdlet.ParameterSetName -eq 'Register') {
 # do not resolve on a Windows in another language, their SIDs do everywhere.
 $SystemSid = New-Object System.Security.Principal.SecurityIdentifier 'S-1-5-18'
 $AdministratorsSid = New-Object System.Security.Principal.SecurityIdentifier 'S-1-5-32-544'
+# NT SERVICE\TrustedInstaller, which owns and may change what Windows installs.
+$TrustedInstallerSid = New-Object System.Security.Principal.SecurityIdentifier 'S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464'
 $TaskName = 'collect'
 
 # An account given as DOMAIN\name, name@domain or S-1-5-..., as its SID; throws naming
@@ -445,6 +461,67 @@ function Set-DataFolder {
     }
 }
 
+# ---- -ScriptOnly: the collector script, installed --------------------------------------
+# The task runs Collect-CsBackupStatus.ps1 as the service account, which may change the
+# whole Skype for Business deployment: it runs a copy in -InstallDirectory (default
+# C:\Program Files\check_csbackup), which the service account can read and only
+# administrators can change, never the one wherever the zip was unpacked.
+
+# Refuses $Path (the installed script, or its folder) when it is a link, or when an
+# account other than SYSTEM, Administrators and TrustedInstaller (or you, its owner)
+# owns it or may write it, delete it or change its permissions: that account could
+# change the code the task runs. Rules that only reach what is created inside
+# (inherit-only, such as CREATOR OWNER's in C:\Program Files) do not count.
+function Assert-OnlyAdministratorsWrite {
+    param([string] $Path)
+    if ((Get-PathAttributes $Path) -band [System.IO.FileAttributes]::ReparsePoint) {
+        throw "$Path is a junction or symbolic link: give -InstallDirectory a plain folder that only administrators may change"
+    }
+    $security = Get-Acl -LiteralPath $Path
+    $owner = $security.GetOwner([System.Security.Principal.SecurityIdentifier])
+    $administrators = @($SystemSid, $AdministratorsSid, $TrustedInstallerSid)
+    if (-not (Test-SidIn $owner ($administrators + $me))) {
+        throw "$Path belongs to $(Get-AccountName $owner) ($($owner.Value)), who could change the script the task runs as ${ServiceAccount}: take it over (takeown /F `"$Path`" /A), or give -InstallDirectory a folder only administrators may change"
+    }
+    foreach ($sid in @(Get-WritingSids $security -SkipInheritOnly)) {
+        if (-not (Test-SidIn $sid $administrators)) {
+            throw "$Path lets $(Get-AccountName $sid) ($($sid.Value)) change it, and so the script the task runs as ${ServiceAccount}: remove that rule (icacls `"$Path`" /remove `"$(Get-AccountName $sid)`"), or give -InstallDirectory a folder only administrators may change, such as the default under C:\Program Files"
+        }
+    }
+}
+
+# Refuses to go on when Group Policy would stop PowerShell from running the script: the
+# task's -ExecutionPolicy Bypass overrides the local settings, not a policy that Group
+# Policy sets (MachinePolicy, seen here; UserPolicy, set for the service account's own
+# user settings, is not visible from this session). Restricted runs no script file at
+# all, AllSigned only signed ones; RemoteSigned runs the installed copy once it is
+# unblocked (Install-CollectorScript).
+function Assert-ScriptMayRun {
+    param([string] $Script)
+    $policy = Get-ExecutionPolicy -Scope MachinePolicy
+    if ($policy -eq 'Restricted') {
+        throw "Group Policy sets PowerShell's execution policy to Restricted on this server (Get-ExecutionPolicy -List shows it as MachinePolicy), so the task could run no script file, whatever its -ExecutionPolicy Bypass says: have the policy allow local scripts (RemoteSigned), or run check_csbackup.exe on a server where it runs (Windows Server 2016 or later) instead of -ScriptOnly"
+    }
+    if ($policy -eq 'AllSigned' -and (Get-AuthenticodeSignature -LiteralPath $Script).Status -ne 'Valid') {
+        throw "Group Policy sets PowerShell's execution policy to AllSigned on this server (MachinePolicy), and $Script carries no valid signature, so the task could not run it: sign it with a code-signing certificate the server trusts (Set-AuthenticodeSignature; its publisher in Trusted Publishers), or run check_csbackup.exe on a server where it runs (Windows Server 2016 or later) instead of -ScriptOnly"
+    }
+}
+
+# Copies the script into -InstallDirectory, unblocks the copy, and checks that only
+# administrators can change it or its folder.
+function Install-CollectorScript {
+    $installed = Join-Path $InstallDirectory 'Collect-CsBackupStatus.ps1'
+    if (-not $PSCmdlet.ShouldProcess($installed, "Install $ScriptPath, unblocked, for the task to run")) { return }
+    # A new folder inherits C:\Program Files' rules: administrators change it, users read.
+    if ($null -eq (Get-PathAttributes $InstallDirectory)) { [void] [System.IO.Directory]::CreateDirectory($InstallDirectory) }
+    Assert-OnlyAdministratorsWrite $InstallDirectory
+    Copy-Item -LiteralPath $ScriptPath -Destination $installed -Force
+    # A file from a zip that Explorer unpacked carries the Mark of the Web (and Copy-Item
+    # keeps it): under RemoteSigned, PowerShell would refuse it as downloaded.
+    Unblock-File -LiteralPath $installed
+    Assert-OnlyAdministratorsWrite $installed
+}
+
 # ---- The task -------------------------------------------------------------------------
 # check_csbackup.exe is built for x86_64-pc-windows-gnu, which since Rust 1.78 needs
 # Windows 10 / Windows Server 2016 (NT 10.0) or later.
@@ -466,9 +543,9 @@ function Get-CollectorAction {
     if ($ScriptOnly) {
         $program = Join-Path $env:SystemRoot 'System32\WindowsPowerShell\v1.0\powershell.exe'
         $arguments = '-NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -File ' +
-            (Format-PathArgument $ScriptPath) + ' -Pool ' + ($Pool -join ',') +
-            ' -OutDirectory ' + (Format-PathArgument $OutDirectory)
-        $folder = Split-Path -Parent $ScriptPath
+            (Format-PathArgument (Join-Path $InstallDirectory 'Collect-CsBackupStatus.ps1')) +
+            ' -Pool ' + ($Pool -join ',') + ' -OutDirectory ' + (Format-PathArgument $OutDirectory)
+        $folder = $InstallDirectory
     } else {
         $program = $ExePath
         $pools = ($Pool | ForEach-Object { "--pool $_" }) -join ' '
@@ -702,12 +779,17 @@ $readerSid = Resolve-AccountSid $ReaderAccount 'reader account'
 $me = [System.Security.Principal.WindowsIdentity]::GetCurrent().User
 $folderPlan = Get-DataFolderPlan $OutDirectory @($AdministratorsSid, $SystemSid, $me, $collectorSid)
 $folderRules = "owner Administrators; only SYSTEM and Administrators (full control), $ServiceAccount (modify), $(Get-AccountName $readerSid) (read)"
+if ($ScriptOnly) {
+    Assert-ScriptMayRun $ScriptPath
+    if ($null -ne (Get-PathAttributes $InstallDirectory)) { Assert-OnlyAdministratorsWrite $InstallDirectory }
+}
 $action = Get-CollectorAction
 
 # Changes, in an order that leaves the earlier setup running until the new one is known
 # to register: the password first; then the tasks in $TaskPath stopped and disabled; the
 # new task registered disabled (which checks the password; on failure the stopped
-# tasks run again); the data folder; the other tasks removed; the task enabled and run.
+# tasks run again); the data folder (and -ScriptOnly's script); the other tasks
+# removed; the task enabled and run.
 $secret = Get-ServiceAccountPassword
 $suspended = @(Suspend-Tasks)
 try {
@@ -723,6 +805,7 @@ if (-not $registered) {
 }
 try {
     Set-DataFolder $OutDirectory $folderPlan (New-DataFolderSecurity -Modify @($collectorSid) -Read @($readerSid)) $folderRules
+    if ($ScriptOnly) { Install-CollectorScript }
     Remove-OtherTasks -Keep $TaskName
 } catch {
     throw "$($_.Exception.Message). The task $TaskPath$TaskName stays disabled until this script has run to its end"
