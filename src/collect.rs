@@ -17,6 +17,9 @@
 mod atomic;
 mod folder;
 mod frame;
+// Decided and tested on every platform, read and used on Windows.
+#[cfg_attr(not(windows), allow(dead_code))]
+mod owner;
 mod powershell;
 mod transport;
 
