@@ -788,3 +788,42 @@ fn script_only_runs_an_installed_copy_only_administrators_change() {
         assert!(readme.contains(fact), "{fact}");
     }
 }
+
+#[test]
+fn the_readme_says_what_security_tools_see_of_the_encoded_command() {
+    let readme = flat(&read("packaging/windows/README.md"));
+    // The command line as the collector builds it (src/collect/powershell.rs).
+    let arguments = check_csbackup_arguments();
+    assert!(
+        readme.contains(&format!(
+            r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe {arguments} <base64>"
+        )),
+        "{arguments}"
+    );
+    for fact in [
+        "Security event 4688",
+        "event 4104 in Microsoft-Windows-PowerShell/Operational",
+        r"the parent `C:\Program Files\check_csbackup\check_csbackup.exe`",
+        r"the task `\check_csbackup\collect`",
+        "Never allow `powershell.exe -EncodedCommand` in general",
+        "`[Text.Encoding]::Unicode.GetString([Convert]::FromBase64String('<base64>'))`",
+        "`check_csbackup collect --print-script`",
+        "Constrained Language mode",
+    ] {
+        assert!(readme.contains(fact), "{fact}");
+    }
+}
+
+/// The arguments the collector gives PowerShell before the encoded script.
+fn check_csbackup_arguments() -> String {
+    let source = read("src/collect/powershell.rs");
+    let start = source.find("pub fn arguments").expect("arguments()");
+    let body = &source[start..start + source[start..].find("\n}\n").expect("its end")];
+    let listed = &body[body.find('[').expect("the list") + 1..body.find(']').expect("its end")];
+    listed
+        .split(',')
+        .map(|a| a.trim().trim_matches('"'))
+        .filter(|a| !a.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
