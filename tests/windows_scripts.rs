@@ -337,8 +337,10 @@ fn only_a_safe_data_folder_is_changed_in_place() {
             "$security.GetOwner(",
             "Test-SidIn $owner @($AdministratorsSid, $SystemSid)",
             "$security.AreAccessRulesProtected",
-            "$writers = @($Trusted) + @(Get-WritingSids $security)",
-            "Get-UnsafeContentReason $folder $writers",
+            "$writers = @(Get-WritingSids $security)",
+            "-not $sid.IsAccountSid()",
+            "return ",
+            "Get-UnsafeContentReason $folder (@($Trusted) + $writers)",
         ],
     );
     assert_in_order(
@@ -365,12 +367,14 @@ fn only_a_safe_data_folder_is_changed_in_place() {
     assert!(function_body(&script, "Move-FolderAside")
         .contains("[System.IO.Directory]::Move($Path, $aside)"));
     // In place: the status files go (deleting a name changes no hard link's target),
-    // then the folder's DACL, then what the other items inherit.
+    // then the folder's DACL, then any status file planted meanwhile, then what the
+    // other items inherit.
     assert_in_order(
         function_body(&script, "Reset-DataFolder"),
         &[
             "Remove-StatusFiles $Path",
             "Set-Acl -LiteralPath $Path",
+            "Remove-StatusFiles $Path",
             "Reset-ChildSecurity",
         ],
     );

@@ -35,9 +35,10 @@
 
     An existing folder is changed in place only when it is already safe, as this script
     leaves it: a plain folder (no junction or symbolic link) owned by Administrators or
-    SYSTEM, with a protected DACL, holding no link and nothing that belongs to an account
-    other than Administrators, SYSTEM, you, the service account or one its DACL lets
-    write (the previous service account). Its status files are then deleted (the first
+    SYSTEM, with a protected DACL that lets no well-known group (Everyone, Users...)
+    write, holding no link and nothing that belongs to an account other than
+    Administrators, SYSTEM, you, the service account or one its DACL lets write (the
+    previous service account). Its status files are then deleted (the first
     run writes them again) and it gets the DACL above. Any other folder is moved aside,
     to <folder>.unsafe-<date>-<time>, with a warning, and created anew: whoever could
     write in it could have planted a status file saying OK, or a link through which a
@@ -292,9 +293,10 @@ function Get-UnsafeContentReason {
 
 # Why the existing folder $Path may not be used as it is; $null when it may. Safe is
 # what this script makes: a plain folder owned by Administrators or SYSTEM whose DACL
-# is protected (inherits nothing, so no one else could create anything in it), holding
-# no link and nothing owned by an account outside $Trusted or the accounts its DACL
-# lets write (a previous service account, whose files are still there).
+# is protected (inherits nothing) and lets no well-known group write (Everyone, Users,
+# Authenticated Users...: only SYSTEM, Administrators and single accounts, such as a
+# service account), holding no link and nothing owned by an account outside $Trusted
+# or those its DACL lets write (a previous service account, whose files are still there).
 function Get-UnsafeFolderReason {
     param([string] $Path, [System.Security.Principal.SecurityIdentifier[]] $Trusted)
     $folder = New-Object System.IO.DirectoryInfo $Path
@@ -313,8 +315,15 @@ function Get-UnsafeFolderReason {
     if (-not $security.AreAccessRulesProtected) {
         return 'it inherits permissions from its parent folder, which may let other accounts create files in it'
     }
-    $writers = @($Trusted) + @(Get-WritingSids $security)
-    return Get-UnsafeContentReason $folder $writers
+    $writers = @(Get-WritingSids $security)
+    foreach ($sid in $writers) {
+        # Account SIDs (S-1-5-21-...) name a user, a computer or a domain group; the
+        # others here are built-in groups and identities that take in many accounts.
+        if (-not (Test-SidIn $sid @($AdministratorsSid, $SystemSid)) -and -not $sid.IsAccountSid()) {
+            return "its DACL lets $(Get-AccountName $sid) ($($sid.Value)), a group of many accounts, write in it"
+        }
+    }
+    return Get-UnsafeContentReason $folder (@($Trusted) + $writers)
 }
 
 # What to do with the data folder, found by reading only (so -WhatIf shows it too):
@@ -403,9 +412,9 @@ function Move-FolderAside {
 }
 
 # Deletes the status files and leftover temporary files in the data folder: the first
-# run writes them again, as the service account's. Deleting a name never changes what
-# another name (a hard link) of the same file points to, where giving it a new owner
-# or new permissions would.
+# run writes them again, as the service account's. Deleting a name never changes the
+# file that another name (a hard link) still points to, where a change of permissions
+# would.
 function Remove-StatusFiles {
     param([string] $Path)
     foreach ($file in (New-Object System.IO.DirectoryInfo $Path).EnumerateFiles()) {
@@ -430,12 +439,15 @@ function Reset-ChildSecurity {
     }
 }
 
-# Gives a safe data folder (Get-DataFolderPlan said 'Keep') $Security in place: its
-# status files go first, so no file of a former service account stays behind.
+# Gives a safe data folder (Get-DataFolderPlan said 'Keep') $Security in place, so that
+# no status file of a former service account stays behind. The status files go before
+# the new DACL, whose rules Windows writes into every file below it; and again after
+# it, should an account that could write until then have put one there meanwhile.
 function Reset-DataFolder {
     param([string] $Path, [System.Security.AccessControl.DirectorySecurity] $Security)
     Remove-StatusFiles $Path
     Set-Acl -LiteralPath $Path -AclObject $Security
+    Remove-StatusFiles $Path
     Reset-ChildSecurity (New-Object System.IO.DirectoryInfo $Path)
 }
 
