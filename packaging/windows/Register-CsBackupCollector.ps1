@@ -178,10 +178,13 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2.0
 
 # Paths as PowerShell resolves them (relative to the current location, which .NET's
-# own current directory need not be), whether or not they exist yet.
+# own current directory need not be), whether or not they exist yet; without a trailing
+# backslash, which would make Windows look through a link at the end of the path.
 function Get-FullPath {
     param([string] $Path)
-    return $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path)
+    $full = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path)
+    if ($full.Length -gt 3) { $full = $full.TrimEnd('\') }
+    return $full
 }
 $OutDirectory = Get-FullPath $OutDirectory
 if ($PSCmdlet.ParameterSetName -eq 'Register') {
