@@ -308,6 +308,16 @@ mod tests {
         Path::new(r"C:\ProgramData\check_csbackup")
     }
 
+    /// The refusal for a folder owned by `name` (`owner`), which must say each of `words`.
+    fn assert_refused(owner: &str, name: &str, protected: bool, words: &[&str]) {
+        let mut security = security(owner, protected);
+        security.owner_name = Some(name.into());
+        let refused = judge(folder(), &security).unwrap_err();
+        for words in words {
+            assert!(refused.contains(words), "{words}: {refused}");
+        }
+    }
+
     #[test]
     fn accepts_the_folder_the_registration_makes() {
         assert_eq!(judge(folder(), &security(ADMINISTRATORS, true)), Ok(()));
@@ -325,16 +335,16 @@ mod tests {
 
     #[test]
     fn refuses_a_folder_another_account_owns() {
-        let mut eve = security(EVE, true);
-        eve.owner_name = Some(r"CONTOSO\eve".into());
-        let refused = judge(folder(), &eve).unwrap_err();
-        for words in [
-            r"the folder C:\ProgramData\check_csbackup belongs to CONTOSO\eve (S-1-5-21-",
-            COLLECTOR,
-            "run Register-CsBackupCollector.ps1 again, which moves such a folder aside",
-        ] {
-            assert!(refused.contains(words), "{words}: {refused}");
-        }
+        assert_refused(
+            EVE,
+            r"CONTOSO\eve",
+            true,
+            &[
+                r"the folder C:\ProgramData\check_csbackup belongs to CONTOSO\eve (S-1-5-21-",
+                COLLECTOR,
+                "run Register-CsBackupCollector.ps1 again, which moves such a folder aside",
+            ],
+        );
         // Protected or not, and by SID alone when the account has no name.
         let refused = judge(folder(), &security(EVE, false)).unwrap_err();
         assert!(
@@ -349,16 +359,16 @@ mod tests {
 
     #[test]
     fn refuses_an_administrators_folder_that_inherits() {
-        let mut inheriting = security(ADMINISTRATORS, false);
-        inheriting.owner_name = Some(r"BUILTIN\Administrators".into());
-        let refused = judge(folder(), &inheriting).unwrap_err();
-        for words in [
-            r"belongs to BUILTIN\Administrators (S-1-5-32-544) but inherits its permissions",
-            "its DACL is not protected",
-            "run Register-CsBackupCollector.ps1 again",
-        ] {
-            assert!(refused.contains(words), "{words}: {refused}");
-        }
+        assert_refused(
+            ADMINISTRATORS,
+            r"BUILTIN\Administrators",
+            false,
+            &[
+                r"belongs to BUILTIN\Administrators (S-1-5-32-544) but inherits its permissions",
+                "its DACL is not protected",
+                "run Register-CsBackupCollector.ps1 again",
+            ],
+        );
         assert!(judge(folder(), &security(SYSTEM, false)).is_err());
     }
 }
