@@ -5,7 +5,8 @@
 # work with a Windows stand-in PowerShell (tests/stand_in/powershell.rs built for
 # Windows): answering, one file per pool, warnings before the answer, a server as the
 # CMS master, history and events carried from one collection to the next, failing,
-# hanging, an injection attempt refused.
+# hanging, an injection attempt refused, a data folder another account owns refused (as
+# root, or with sudo).
 #
 # Usage: scripts/windows-check.sh        (installs what it lacks when run as root)
 # Wine runs in a private prefix under a temporary folder, removed at the end.
@@ -147,6 +148,36 @@ expect "the check shows the warnings at -v" 0 $? "PowerShell warned while collec
 
 # Not checked here: refusing a junction as the data folder. Wine shows a Unix symlink as
 # a plain folder, and its mklink makes neither junctions nor symbolic links.
+
+# The data folder's owner (src/collect/owner.rs). Wine keeps no Windows security
+# descriptor of its own for a file: it makes one up from the Unix owner and mode, the
+# running user (S-1-5-21-0-0-0-1000) as owner when the Unix owner is the one Wine runs
+# as, and ANONYMOUS LOGON (S-1-5-7) for any other; the DACL is never protected, and a
+# folder created with a protected DACL or given Administrators as owner reads back the
+# same. So Wine shows the collector's own folders accepted (every test above) and a
+# folder of another account refused, through the real Win32 calls; not the
+# Administrators / SYSTEM cases, nor an unprotected DACL, which only the unit tests of
+# owner::judge cover.
+chown_to_other=()
+if [[ $(id -u) == 0 ]]; then
+    chown_to_other=(chown)
+elif sudo -n true 2>/dev/null; then
+    chown_to_other=(sudo -n chown)
+fi
+if ((${#chown_to_other[@]})); then
+    mkdir -p "$share/theirs"
+    "${chown_to_other[@]}" 65534:65534 "$share/theirs"
+    rm -f "$share/stand-in.log"
+    said=$(CSBACKUP_STAND_IN_LOG='C:\csbackup\stand-in.log' "$wine" "$exe" collect \
+        --pool pool01.contoso.com --out-dir 'C:\csbackup\theirs' --powershell "$ps" 2>&1)
+    expect "collect refuses a folder another account owns" 1 $? \
+        "belongs to NT AUTHORITY\ANONYMOUS LOGON (S-1-5-7), not to Administrators" "$said"
+    [[ $said == *"run Register-CsBackupCollector.ps1 again"* && ! -e $share/stand-in.log ]] && pass ||
+        fail "the refusal says what to do, before PowerShell runs" "$said"
+    "${chown_to_other[@]}" "$(id -u):$(id -g)" "$share/theirs"
+else
+    echo "skipped: a folder another account owns (chown takes root or sudo)"
+fi
 
 said=$(CSBACKUP_STAND_IN=server-master "$wine" "$exe" collect --pool pool01.contoso.com \
     --pool pool02.contoso.com --out "$out" --powershell "$ps" 2>&1)

@@ -20,6 +20,9 @@ mod atomic;
 mod folder;
 mod frame;
 mod history;
+// Decided and tested on every platform, read and used on Windows.
+#[cfg_attr(not(windows), allow(dead_code))]
+mod owner;
 mod powershell;
 mod previous;
 mod transport;

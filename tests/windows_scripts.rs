@@ -13,6 +13,12 @@ fn read(path: &str) -> String {
 const REGISTER: &str = "packaging/windows/Register-CsBackupCollector.ps1";
 const COLLECT: &str = "packaging/windows/Collect-CsBackupStatus.ps1";
 
+/// `text` with every run of white space made one space: what a reader sees of a wrapped
+/// paragraph.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The script's lines that are code, not comments or help.
 fn code(script: &str) -> Vec<&str> {
     let mut in_help = false;
@@ -69,6 +75,7 @@ fn built_in_accounts_are_named_by_well_known_sid() {
             "NT AUTHORITY",
             "BUILTIN\\",
             "NETWORK SERVICE",
+            "NT SERVICE",
             "LocalSystem",
         ] {
             assert!(
@@ -104,39 +111,126 @@ fn granted_rights(script: &str) -> Vec<&str> {
     quoted_after(body, "Rights = ")
 }
 
+/// Where .NET puts a rule for `sid` in a DACL it writes: `CommonAcl` sorts explicit allow
+/// rules by `SecurityIdentifier.CompareTo`, which compares the identifier authority, then
+/// the number of sub-authorities, then each sub-authority in turn.
+fn dotnet_sid_order(sid: &str) -> (u64, usize, Vec<u32>) {
+    let parts: Vec<&str> = sid.split('-').collect();
+    assert_eq!(&parts[..2], ["S", "1"], "{sid}");
+    let authority = parts[2].parse().expect("the authority");
+    let subs: Vec<u32> = parts[3..]
+        .iter()
+        .map(|p| p.parse().expect("a sub-authority"))
+        .collect();
+    (authority, subs.len(), subs)
+}
+
+/// The lines `icacls <path>` shows after the line that runs it, up to the blank line.
+fn icacls_listing<'a>(readme: &'a str, path: &str) -> Vec<&'a str> {
+    readme
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| *l != format!(r"PS C:\> icacls {path}"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect()
+}
+
 #[test]
 fn the_readme_shows_the_permissions_the_script_sets() {
     let script = read(REGISTER);
     assert_eq!(granted_rights(&script), ["FullControl", "Modify", "Read"]);
     assert!(script.contains("-Modify @($collectorSid) -Read @($readerSid)"));
     assert!(script.contains("-Modify @() -Read @()"), "-Unregister");
-    // icacls's letters for what FileSystemAccessRule writes (Synchronize included):
-    // FullControl 0x1F01FF (F), Modify 0x1301BF (M), Read 0x120089 (R).
-    let readme = read("packaging/windows/README.md");
-    let shown: Vec<&str> = readme
-        .lines()
-        .map(str::trim)
-        .skip_while(|l| !l.starts_with(r"PS C:\> icacls C:\ProgramData\check_csbackup"))
-        .skip(1)
-        .take_while(|l| !l.is_empty())
-        .collect();
-    let aces = [
-        r"NT AUTHORITY\SYSTEM:(OI)(CI)(F)",
-        r"BUILTIN\Administrators:(OI)(CI)(F)",
-        r"CONTOSO\svc-csbackup:(OI)(CI)(M)",
-        r"NT AUTHORITY\NETWORK SERVICE:(OI)(CI)(R)",
+    // The accounts in the order the script adds their rules, with icacls's letters for
+    // what FileSystemAccessRule writes (Synchronize included): FullControl 0x1F01FF (F),
+    // Modify 0x1301BF (M), Read 0x120089 (R). CONTOSO\svc-csbackup stands for any
+    // domain account: S-1-5-21-<domain>-<rid>.
+    let mut accounts = [
+        (r"NT AUTHORITY\SYSTEM", "S-1-5-18", "F"),
+        (r"BUILTIN\Administrators", "S-1-5-32-544", "F"),
+        (
+            r"CONTOSO\svc-csbackup",
+            "S-1-5-21-3623811015-3361044348-30300820-1013",
+            "M",
+        ),
+        (r"NT AUTHORITY\NETWORK SERVICE", "S-1-5-20", "R"),
     ];
-    assert_eq!(shown.len(), aces.len(), "{shown:?}");
-    for (line, ace) in shown.iter().zip(aces) {
-        assert!(line.ends_with(ace), "{line} is not {ace}");
+    accounts.sort_by_key(|(_, sid, _)| dotnet_sid_order(sid));
+    let readme = read("packaging/windows/README.md");
+    let listings = [
+        (r"C:\ProgramData\check_csbackup", "(OI)(CI)"),
+        (
+            r"C:\ProgramData\check_csbackup\pool01.contoso.com.json",
+            "(I)",
+        ),
+    ];
+    for (path, flags) in listings {
+        let shown = icacls_listing(&readme, path);
+        assert_eq!(shown.len(), accounts.len(), "{path}: {shown:?}");
+        for (line, (name, _, right)) in shown.iter().zip(accounts) {
+            let ace = format!("{name}:{flags}({right})");
+            assert!(line.ends_with(&ace), "{path}: {line} is not {ace}");
+        }
+        for absent in ["BUILTIN\\Users", "CREATOR OWNER"] {
+            assert!(
+                !shown.iter().any(|l| l.contains(absent)),
+                "{absent} in {shown:?}"
+            );
+        }
     }
+    assert!(flat(&readme).contains("sorts the rules of a DACL it writes: by SID"));
     assert!(readme
         .contains("(Get-Acl C:\\ProgramData\\check_csbackup).Owner\n  BUILTIN\\Administrators"));
-    for absent in ["BUILTIN\\Users", "CREATOR OWNER"] {
-        assert!(
-            !shown.iter().any(|l| l.contains(absent)),
-            "{absent} in {shown:?}"
-        );
+}
+
+#[test]
+fn sids_sort_as_dotnet_sorts_them() {
+    // A shorter SID first, whatever its numbers: S-1-5-32-544 before S-1-5-21-....
+    let mut sids = [
+        "S-1-5-32-544",
+        "S-1-5-21-1-2-3-500",
+        "S-1-5-20",
+        "S-1-5-18",
+        "S-1-1-0",
+    ];
+    sids.sort_by_key(|sid| dotnet_sid_order(sid));
+    assert_eq!(
+        sids,
+        [
+            "S-1-1-0",
+            "S-1-5-18",
+            "S-1-5-20",
+            "S-1-5-32-544",
+            "S-1-5-21-1-2-3-500"
+        ]
+    );
+}
+
+/// The body of `function name` in `script`, up to its closing brace.
+fn function_body<'a>(script: &'a str, name: &str) -> &'a str {
+    let start = script
+        .find(&format!("function {name} {{"))
+        .unwrap_or_else(|| panic!("no function {name}"));
+    let body = &script[start..];
+    &body[..body.find("\n}\n").expect("the function's end")]
+}
+
+/// What the registration does, in order: the script's last section.
+fn register_flow(script: &str) -> &str {
+    &script[script
+        .find("# ---- Register ----")
+        .expect("the Register section")..]
+}
+
+/// Finds `steps` in `text` one after the other, in that order.
+fn assert_in_order(text: &str, steps: &[&str]) {
+    let mut rest = text;
+    for step in steps {
+        let at = rest
+            .find(step)
+            .unwrap_or_else(|| panic!("{step} is missing, or comes too early in\n{text}"));
+        rest = &rest[at + step.len()..];
     }
 }
 
@@ -144,24 +238,235 @@ fn the_readme_shows_the_permissions_the_script_sets() {
 fn nothing_is_asked_or_registered_under_whatif() {
     let script = read(REGISTER);
     assert_eq!(script.matches("Read-Host").count(), 1);
-    let prompt = script.find("Read-Host").unwrap();
-    let function = script.find("function Register-CollectorTask").unwrap();
-    let end = function + script[function..].find("\n}\n").unwrap();
-    assert!(
-        function < prompt && prompt < end,
-        "Read-Host only while registering"
+    let ask = function_body(&script, "Get-ServiceAccountPassword");
+    assert_in_order(
+        ask,
+        &[
+            "if ($ServiceAccount.EndsWith('$') -or $WhatIfPreference) { return $null }",
+            "Read-Host",
+        ],
     );
-    // The one call registers after ShouldProcess said yes.
-    let calls: Vec<usize> = script
-        .match_indices("\nRegister-CollectorTask ")
-        .map(|(at, _)| at)
-        .collect();
-    assert_eq!(calls.len(), 1);
-    let guard = script
-        .find("if (-not $PSCmdlet.ShouldProcess(\"$TaskPath$TaskName\"")
-        .expect("the registration's ShouldProcess");
-    assert!(guard < calls[0]);
-    assert!(script[guard..calls[0]].contains("    return\n}"));
+    let register = function_body(&script, "Register-CollectorTask");
+    assert_in_order(
+        register,
+        &[
+            "if (-not $PSCmdlet.ShouldProcess(\"$TaskPath$TaskName\"",
+            "return $false",
+            "[void] (Register-ScheduledTask @common -Principal $principal)",
+            "[void] (Register-ScheduledTask @common -User $ServiceAccount",
+        ],
+    );
+    // Enabled and run only once registered.
+    assert_in_order(
+        register_flow(&script),
+        &["if (-not $registered) { return }", "Enable-ScheduledTask"],
+    );
+}
+
+#[test]
+fn a_run_again_changes_nothing_before_the_new_task_is_registered() {
+    let script = read(REGISTER);
+    let flow = register_flow(&script);
+    let asking = "$secret = Get-ServiceAccountPassword";
+    assert_in_order(
+        flow,
+        &[
+            "$folderPlan = Get-DataFolderPlan $OutDirectory",
+            "$action = Get-CollectorAction",
+            asking,
+            "$suspended = @(Suspend-Tasks)",
+            "$registered = Register-CollectorTask $action $secret",
+            "Set-DataFolder $OutDirectory $folderPlan",
+            "Remove-OtherTasks -Keep $TaskName",
+            "[void] (Enable-ScheduledTask -TaskName $TaskName -TaskPath $TaskPath)",
+            "Start-AndWaitForTask $started",
+        ],
+    );
+    for step in [
+        "Set-DataFolder $OutDirectory",
+        "Register-CollectorTask $action",
+    ] {
+        assert_eq!(flow.matches(step).count(), 1, "{step}");
+    }
+    // Before the password is asked, only reading: also under -WhatIf.
+    let checks = &flow[..flow.find(asking).unwrap_or_default()];
+    for change in [
+        "ShouldProcess",
+        "Set-",
+        "Remove-",
+        "Register-",
+        "Disable-",
+        "Stop-",
+        "Move-",
+    ] {
+        assert!(!checks.contains(change), "{change} before the password");
+    }
+    // An empty password stops it there.
+    let ask = function_body(&script, "Get-ServiceAccountPassword");
+    assert!(
+        ask.contains("if ($secret.Length -eq 0) {\n        throw "),
+        "{ask}"
+    );
+    // The old tasks stop running and stay off while the folder is set up; registered
+    // disabled, which checks the password; if that fails, the old tasks run again.
+    assert_in_order(
+        function_body(&script, "Suspend-Tasks"),
+        &["Stop-TaskRun $task", "Disable-ScheduledTask"],
+    );
+    assert!(function_body(&script, "Register-CollectorTask")
+        .contains("New-ScheduledTaskSettingsSet -Disable "));
+    let registering = &flow[flow
+        .find("$registered = Register-CollectorTask")
+        .unwrap_or_default()..];
+    assert_in_order(
+        &registering[..registering.find("\n}\n").unwrap_or_default()],
+        &["} catch {", "Resume-Tasks $suspended", "throw "],
+    );
+}
+
+#[test]
+fn only_a_safe_data_folder_is_changed_in_place() {
+    let script = read(REGISTER);
+    // Safe: not a link, owned by Administrators or SYSTEM, protected, nothing inside that
+    // is a link or someone else's; the accounts the DACL lets write (a former service
+    // account) count as trusted inside.
+    assert_in_order(
+        function_body(&script, "Get-UnsafeFolderReason"),
+        &[
+            "[System.IO.FileAttributes]::ReparsePoint",
+            "$security.GetOwner(",
+            "Test-SidIn $owner @($AdministratorsSid, $SystemSid)",
+            "$security.AreAccessRulesProtected",
+            "$writers = @(Get-WritingSids $security)",
+            "-not $sid.IsAccountSid()",
+            "return ",
+            "Get-UnsafeContentReason $folder (@($Trusted) + $writers)",
+        ],
+    );
+    assert_in_order(
+        function_body(&script, "Get-UnsafeContentReason"),
+        &[
+            "[System.IO.FileAttributes]::ReparsePoint",
+            "Test-SidIn $owner $Trusted",
+            "Get-UnsafeContentReason $item $Trusted",
+        ],
+    );
+    // Any other folder is moved aside as it is (a link as a link) and created anew.
+    let set = function_body(&script, "Set-DataFolder");
+    assert_in_order(
+        set,
+        &[
+            "'Create' {",
+            "New-DataFolder $Path $Security",
+            "'Keep' {",
+            "Reset-DataFolder $Path $Security",
+            "'MoveAside' {",
+            "Move-FolderAside $Path $Plan.Reason",
+        ],
+    );
+    assert!(function_body(&script, "Move-FolderAside")
+        .contains("[System.IO.Directory]::Move($Path, $aside)"));
+    // In place: the status files go (deleting a name changes no hard link's target),
+    // then the folder's DACL, then any status file planted meanwhile, then what the
+    // other items inherit.
+    assert_in_order(
+        function_body(&script, "Reset-DataFolder"),
+        &[
+            "Remove-StatusFiles $Path",
+            "Set-Acl -LiteralPath $Path",
+            "Remove-StatusFiles $Path",
+            "Reset-ChildSecurity",
+        ],
+    );
+    assert_eq!(
+        script.matches("Set-Acl ").count(),
+        1,
+        "Set-Acl on a safe folder only"
+    );
+    // Windows PowerShell 5.1's Get-ChildItem -Recurse follows junctions.
+    assert!(!script.contains("-Recurse"));
+    // -Unregister too changes a safe folder only, and its status files go.
+    let unregister = &script[script.find("if ($Unregister) {").expect("-Unregister")..];
+    assert_in_order(
+        unregister,
+        &[
+            "$plan = Get-DataFolderPlan $OutDirectory",
+            "if ($plan.Action -eq 'MoveAside') {",
+            "Write-Warning",
+            "Reset-DataFolder $OutDirectory (New-DataFolderSecurity -Modify @() -Read @())",
+        ],
+    );
+}
+
+#[test]
+fn a_new_data_folder_is_checked_once_created() {
+    let script = read(REGISTER);
+    // .NET Framework's CreateDirectory takes a folder that already exists silently.
+    assert_in_order(
+        function_body(&script, "New-DataFolder"),
+        &[
+            "[System.IO.Directory]::CreateDirectory($Path, $Security)",
+            "Assert-CreatedSafely $Path",
+        ],
+    );
+    assert_in_order(
+        function_body(&script, "Assert-CreatedSafely"),
+        &[
+            "[System.IO.FileAttributes]::ReparsePoint",
+            "[System.IO.FileAttributes]::Directory",
+            "$owner.Equals($AdministratorsSid)",
+            "$security.AreAccessRulesProtected",
+            "throw ",
+        ],
+    );
+}
+
+/// The access mask of the rights `$WritingRights` names in the registration script.
+fn writing_rights(script: &str) -> u32 {
+    let line = code(script)
+        .into_iter()
+        .find(|l| l.starts_with("$WritingRights = [int]"))
+        .expect("$WritingRights");
+    let names = quoted_after(line, "FileSystemRights] ")[0];
+    let mut mask = 0;
+    for name in names.split(',').map(str::trim) {
+        mask |= match name {
+            "WriteData" => 0x2,
+            "AppendData" => 0x4,
+            "WriteExtendedAttributes" => 0x10,
+            "DeleteSubdirectoriesAndFiles" => 0x40,
+            "WriteAttributes" => 0x100,
+            "Delete" => 0x1_0000,
+            "ChangePermissions" => 0x4_0000,
+            "TakeOwnership" => 0x8_0000,
+            other => panic!("{other} is not a right that writes"),
+        };
+    }
+    assert!(script.contains("$WritingRights = $WritingRights -bor 0x10000000 -bor 0x40000000"));
+    mask | 0x1000_0000 | 0x4000_0000
+}
+
+#[test]
+fn writing_rights_are_those_that_change_a_file() {
+    let mask = writing_rights(&read(REGISTER));
+    // Read 0x120089, ReadAndExecute 0x1200A9, GENERIC_READ | GENERIC_EXECUTE.
+    for reading in [0x12_0089, 0x12_00A9, 0xA000_0000] {
+        assert_eq!(mask & reading, 0, "{reading:#x}");
+    }
+    // Modify 0x1301BF, Write 0x116, FullControl 0x1F01FF, GENERIC_WRITE, GENERIC_ALL, and
+    // each of Delete, ChangePermissions and TakeOwnership alone.
+    for writing in [
+        0x13_01BF,
+        0x116,
+        0x1F_01FF,
+        0x4000_0000,
+        0x1000_0000,
+        0x1_0000,
+        0x4_0000,
+        0x8_0000,
+    ] {
+        assert_ne!(mask & writing, 0, "{writing:#x}");
+    }
 }
 
 #[test]
@@ -205,4 +510,342 @@ fn the_exe_is_refused_where_it_cannot_run() {
         .find("if (-not $ScriptOnly -and -not (Test-ExeSupported))")
         .expect("the refusal");
     assert!(script[refusal..].contains("Run this script again with -ScriptOnly"));
+}
+
+#[test]
+fn dates_are_written_the_same_in_every_culture() {
+    // In a custom date format ':' is the culture's time separator and '/' its date
+    // separator (Finnish writes 01.30.00): each names the invariant culture. The standard
+    // formats below are the same in every culture.
+    const INVARIANT: &str = ", [System.Globalization.CultureInfo]::InvariantCulture)";
+    let mut custom = 0;
+    for path in [REGISTER, COLLECT] {
+        let script = read(path);
+        for line in code(&script) {
+            for (at, marker) in line.match_indices(".ToString('") {
+                let rest = &line[at + marker.len()..];
+                let end = rest.find('\'').expect("the format's end");
+                if ["o", "O", "r", "R", "s", "u"].contains(&&rest[..end]) {
+                    continue;
+                }
+                custom += 1;
+                assert!(rest[end + 1..].starts_with(INVARIANT), "{path}: {line}");
+            }
+        }
+    }
+    assert!(custom >= 1, "CollectedAt is written with a custom format");
+}
+
+/// The `ValidatePattern` of `parameter` in the registration script, as PowerShell applies
+/// it: a .NET regex, matched ignoring case. The patterns keep to what .NET and the regex
+/// crate read alike (`\A`, `\z`, classes with escaped brackets).
+fn validate_pattern(script: &str, parameter: &str) -> regex::Regex {
+    let params = &script[script.find("param(").expect("the param block")..];
+    let declaration = params
+        .split("\n\n")
+        .find(|block| block.contains(&format!(" ${parameter}")))
+        .unwrap_or_else(|| panic!("no parameter ${parameter}"));
+    let pattern = quoted_after(declaration, "ValidatePattern(")[0];
+    regex::Regex::new(&format!("(?i){pattern}")).expect("a pattern both read alike")
+}
+
+#[test]
+fn the_task_folder_is_a_name_never_a_wildcard() {
+    let script = read(REGISTER);
+    let task_path = validate_pattern(&script, "TaskPath");
+    for good in [
+        r"\check_csbackup\",
+        r"\Monitoring\check_csbackup\",
+        r"\a b\",
+    ] {
+        assert!(task_path.is_match(good), "{good}");
+    }
+    for bad in [
+        r"\*\",
+        r"\check*\",
+        r"\check?\",
+        r"\[a]\",
+        r"\a]\",
+        r"\a[\",
+        r"\",
+        r"\\",
+        r"check_csbackup\",
+        r"\check_csbackup",
+        r"\a\\b\",
+        r#"\a"\"#,
+        "\\a\n\\",
+        "\\a\\\n",
+    ] {
+        assert!(!task_path.is_match(bad), "{bad:?}");
+    }
+    // Whatever Get-ScheduledTask -TaskPath matches, only tasks of $TaskPath itself count.
+    let own = script.find("function Get-OwnTasks").expect("Get-OwnTasks");
+    let body = &script[own..own + script[own..].find("\n}\n").expect("its end")];
+    assert!(body.contains("if ($task.TaskPath -ne $TaskPath) { continue }"));
+    // Get-ScheduledTask by folder only there; elsewhere by the one task's name.
+    let listing = "@(Get-ScheduledTask -TaskPath $TaskPath -ErrorAction SilentlyContinue)";
+    assert!(body.contains(listing));
+    for line in code(&script) {
+        if line.contains("Get-ScheduledTask ") && !line.contains(listing) {
+            assert!(
+                line.contains("Get-ScheduledTask -TaskName $TaskName -TaskPath $TaskPath"),
+                "{line}"
+            );
+        }
+    }
+    assert_eq!(script.matches(listing).count(), 1);
+}
+
+#[test]
+fn pool_names_are_host_names() {
+    let script = read(REGISTER);
+    let pool = validate_pattern(&script, "Pool");
+    assert!(pool.is_match("pool01.contoso.com"));
+    for bad in ["x;Remove-Item C:\\", "pool01.contoso.com\n", "-pool", ""] {
+        assert!(!pool.is_match(bad), "{bad:?}");
+    }
+    for name in ["ServiceAccount", "OutDirectory", "ReaderAccount"] {
+        let pattern = validate_pattern(&script, name);
+        assert!(pattern.is_match(r"CONTOSO\svc-csbackup"), "{name}");
+        assert!(
+            !pattern.is_match("a\"b") && !pattern.is_match("a\nb"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn no_variable_runs_into_a_colon() {
+    // "$reason: ..." does not parse in PowerShell ("':' was not followed by a valid
+    // variable name character"), and "$reason:x" reads the variable x on a drive named
+    // reason: such a name is written ${reason} or $($reason). Scope and drive prefixes
+    // are meant.
+    const PREFIXES: [&str; 6] = ["env", "script", "global", "local", "using", "function"];
+    for path in [REGISTER, COLLECT] {
+        let script = read(path);
+        for line in code(&script) {
+            for (at, _) in line.match_indices('$') {
+                let name: String = line[at + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let after = &line[at + 1 + name.len()..];
+                if !name.is_empty() && after.starts_with(':') && !after.starts_with("::") {
+                    assert!(
+                        PREFIXES.contains(&name.to_ascii_lowercase().as_str()),
+                        "{path}: ${name}: in {line}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_first_run_is_reported_by_what_it_did() {
+    let script = read(REGISTER);
+    // The run's start is taken before it is started, and the files are held against it.
+    assert_in_order(
+        register_flow(&script),
+        &[
+            "$started = (Get-Date).AddSeconds(-1)",
+            "Start-AndWaitForTask $started",
+            "Get-TaskResultMeaning $info.LastTaskResult $started $action",
+        ],
+    );
+    let meaning = function_body(&script, "Get-TaskResultMeaning");
+    // Exit code 1 also when nothing was written: the files' times tell.
+    assert!(meaning
+        .contains("'0x00000001' { return \"$hex, $(Get-FailedRunMeaning $Since $byHand)\" }"));
+    assert_in_order(
+        function_body(&script, "Get-FailedRunMeaning"),
+        &[
+            "@(Get-UnwrittenStatusFiles $Since)",
+            "its file carries the Error",
+            "no status file was written",
+            "$ByHand",
+        ],
+    );
+    assert!(function_body(&script, "Get-UnwrittenStatusFiles")
+        .contains("$item.LastWriteTimeUtc -lt $Since.ToUniversalTime()"));
+    assert!(meaning.contains("run the task's command by hand as $ServiceAccount"));
+    // The codes a failed setup gives, each with its own text; other Win32 codes with
+    // Windows' text; every unexplained one points at the History and how to turn it on.
+    for code in [
+        "0x00000000",
+        "0x00000001",
+        "0x00000002",
+        "0x00041301",
+        "0x00041303",
+        "0x00041306",
+        "0x8004131F",
+        "0x8007052E",
+        "0x80070569",
+        "0x80070002",
+        "0x8007010B",
+        "0x800710E0",
+        "0xFFFD0000",
+    ] {
+        assert_eq!(
+            meaning.matches(&format!("'{code}' {{ return ")).count(),
+            1,
+            "{code}"
+        );
+    }
+    assert_in_order(
+        meaning,
+        &[
+            "if ($hex.StartsWith('0x8007')) {",
+            "System.ComponentModel.Win32Exception",
+            "$HistoryHint",
+        ],
+    );
+    assert!(script.contains("wevtutil sl Microsoft-Windows-TaskScheduler/Operational /e:true"));
+    let readme = flat(&read("packaging/windows/README.md"));
+    for code in ["0x800710E0", "0xFFFD0000", "0x8007010B", "0x80070002"] {
+        assert!(readme.contains(&format!("`{code}`")), "{code}");
+    }
+    assert!(readme.contains("`wevtutil sl Microsoft-Windows-TaskScheduler/Operational /e:true`"));
+}
+
+#[test]
+fn the_readme_says_what_the_account_needs_and_how_to_try_it() {
+    let readme = flat(&read("packaging/windows/README.md"));
+    for fact in [
+        // Log on as a batch job: who holds it, and where a grant lasts.
+        "only Administrators, Backup Operators and Performance Log Users hold it by default",
+        "**in the GPO that defines the right**",
+        // A gMSA: the server may fetch its password, and the server can use it.
+        "`PrincipalsAllowedToRetrieveManagedPassword`",
+        "Test-ADServiceAccount gmsa-csbackup",
+        // What runas cannot show, and what to do instead.
+        "so it cannot start a group managed service account",
+        "a refusal there says nothing about the batch logon the task uses",
+        "New-ScheduledTaskPrincipal -UserId 'CONTOSO\\gmsa-csbackup$' -LogonType Password",
+    ] {
+        assert!(readme.contains(fact), "{fact}");
+    }
+    let main = flat(&read("README.md"));
+    assert!(main.contains("`PrincipalsAllowedToRetrieveManagedPassword`"));
+    assert!(main.contains("where a GPO defines that right, add it there"));
+}
+
+#[test]
+fn script_only_runs_an_installed_copy_only_administrators_change() {
+    let script = read(REGISTER);
+    assert!(script
+        .contains("[string] $InstallDirectory = (Join-Path $env:ProgramFiles 'check_csbackup'),"));
+    // The task runs the installed copy, in its folder; never -ScriptPath's.
+    let action = function_body(&script, "Get-CollectorAction");
+    assert!(action.contains(
+        "(Format-PathArgument (Join-Path $InstallDirectory 'Collect-CsBackupStatus.ps1'))"
+    ));
+    assert!(action.contains("$folder = $InstallDirectory"));
+    assert!(!action.contains("$ScriptPath"));
+    // Installed: folder checked, copied, unblocked, copy checked.
+    assert_in_order(
+        function_body(&script, "Install-CollectorScript"),
+        &[
+            "if (-not $PSCmdlet.ShouldProcess($installed,",
+            "Assert-OnlyAdministratorsWrite $InstallDirectory",
+            "Copy-Item -LiteralPath $ScriptPath -Destination $installed -Force",
+            "Unblock-File -LiteralPath $installed",
+            "Assert-OnlyAdministratorsWrite $installed",
+        ],
+    );
+    // Only SYSTEM, Administrators and TrustedInstaller may write (the owner may also be
+    // the administrator who ran this); inherit-only rules do not reach the item itself.
+    assert!(script.contains("$TrustedInstallerSid = New-Object System.Security.Principal.SecurityIdentifier 'S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464'"));
+    assert_in_order(
+        function_body(&script, "Assert-OnlyAdministratorsWrite"),
+        &[
+            "[System.IO.FileAttributes]::ReparsePoint",
+            "$administrators = @($SystemSid, $AdministratorsSid, $TrustedInstallerSid)",
+            "Test-SidIn $owner ($administrators + $me)",
+            "@(Get-WritingSids $security -SkipInheritOnly)",
+            "Test-SidIn $sid $administrators",
+            "throw ",
+        ],
+    );
+    assert_in_order(
+        function_body(&script, "Get-WritingSids"),
+        &[
+            "[System.Security.AccessControl.AccessControlType]::Allow) { continue }",
+            "[System.Security.AccessControl.PropagationFlags]::InheritOnly",
+            "if ($SkipInheritOnly -and $inheritOnly) { continue }",
+            "-band $WritingRights",
+        ],
+    );
+    // Group Policy's execution policy, which -ExecutionPolicy Bypass does not override.
+    assert_in_order(
+        function_body(&script, "Assert-ScriptMayRun"),
+        &[
+            "Get-ExecutionPolicy -Scope MachinePolicy",
+            "if ($policy -eq 'Restricted') {",
+            "throw ",
+            "if ($policy -eq 'AllSigned' -and (Get-AuthenticodeSignature -LiteralPath $Script).Status -ne 'Valid') {",
+            "throw ",
+        ],
+    );
+    // Checked before anything changes; installed with the data folder, before the old
+    // tasks go.
+    assert_in_order(
+        register_flow(&script),
+        &[
+            "Assert-ScriptMayRun $ScriptPath",
+            "Assert-OnlyAdministratorsWrite $InstallDirectory",
+            "$secret = Get-ServiceAccountPassword",
+            "Set-DataFolder $OutDirectory",
+            "if ($ScriptOnly) { Install-CollectorScript }",
+            "Remove-OtherTasks -Keep $TaskName",
+        ],
+    );
+    let readme = flat(&read("packaging/windows/README.md"));
+    for fact in [
+        "-File \"C:\\Program Files\\check_csbackup\\Collect-CsBackupStatus.ps1\"",
+        "Unblock-File .\\check_csbackup-<version>-windows-x86_64.zip",
+        "The copy is unblocked (`Unblock-File`)",
+        "where Group Policy sets Restricted (no script file runs), or AllSigned",
+    ] {
+        assert!(readme.contains(fact), "{fact}");
+    }
+}
+
+#[test]
+fn the_readme_says_what_security_tools_see_of_the_encoded_command() {
+    let readme = flat(&read("packaging/windows/README.md"));
+    // The command line as the collector builds it (src/collect/powershell.rs).
+    let arguments = check_csbackup_arguments();
+    assert!(
+        readme.contains(&format!(
+            r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe {arguments} <base64>"
+        )),
+        "{arguments}"
+    );
+    for fact in [
+        "Security event 4688",
+        "event 4104 in Microsoft-Windows-PowerShell/Operational",
+        r"the parent `C:\Program Files\check_csbackup\check_csbackup.exe`",
+        r"the task `\check_csbackup\collect`",
+        "Never allow `powershell.exe -EncodedCommand` in general",
+        "`[Text.Encoding]::Unicode.GetString([Convert]::FromBase64String('<base64>'))`",
+        "`check_csbackup collect --print-script`",
+        "Constrained Language mode",
+    ] {
+        assert!(readme.contains(fact), "{fact}");
+    }
+}
+
+/// The arguments the collector gives PowerShell before the encoded script.
+fn check_csbackup_arguments() -> String {
+    let source = read("src/collect/powershell.rs");
+    let start = source.find("pub fn arguments").expect("arguments()");
+    let body = &source[start..start + source[start..].find("\n}\n").expect("its end")];
+    let listed = &body[body.find('[').expect("the list") + 1..body.find(']').expect("its end")];
+    listed
+        .split(',')
+        .map(|a| a.trim().trim_matches('"'))
+        .filter(|a| !a.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

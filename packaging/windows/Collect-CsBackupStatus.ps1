@@ -351,7 +351,8 @@ function Invoke-StandAlone {
     }
     try { $answer = Get-CsBackupAnswer $Pools }
     catch { $answer = Get-FailedAnswer $Pools $_.Exception.Message }
-    $answer['CollectedAt'] = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ')
+    # The invariant culture: in a custom format ':' is the culture's time separator.
+    $answer['CollectedAt'] = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ', [System.Globalization.CultureInfo]::InvariantCulture)
     $answer['ComputerName'] = $env:COMPUTERNAME
     $answer['CollectorVersion'] = "$CollectorVersion (Collect-CsBackupStatus.ps1)"
     $failed = 0

@@ -8,13 +8,11 @@
 //! - (Unix) the folder or the existing file belongs to another account than the one the
 //!   collector runs as (root excepted), or may be written by accounts other than its
 //!   owner: such an account could replace the file after each run;
+//! - (Windows) the folder belongs to another account than Administrators, SYSTEM or the
+//!   collector's own, or belongs to Administrators or SYSTEM but inherits its
+//!   permissions (see `owner`): the registration script made the folder safe once, and
+//!   this notices when it has since been deleted and made again by someone else;
 //! - the existing file is itself a symbolic link or reparse point.
-//!
-//! On Windows the owner and the DACL of the data folder are set by
-//! `Register-CsBackupCollector.ps1` (a protected DACL, Administrators as owner), which
-//! refuses a folder someone else owns; reading a DACL here would take the Win32 security
-//! API for a check that the registration already does. What only a path can show, a
-//! reparse point, is checked here on every run.
 
 use std::fs::{self, Metadata};
 use std::io;
@@ -32,7 +30,7 @@ pub fn check(folder: &Path, file: &Path) -> Result<(), String> {
                 link_kind()
             ))
         }
-        Ok(meta) => owned_safely(&meta, &format!("the folder {shown}"), FOLDER_ADVICE)?,
+        Ok(meta) => folder_owned_safely(folder, &meta)?,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(_) => {}
     }
@@ -47,7 +45,23 @@ pub fn check(folder: &Path, file: &Path) -> Result<(), String> {
     }
 }
 
-/// What to do about a folder another account controls.
+/// Windows: the folder's owner and DACL protection, read from Windows (`owner`).
+#[cfg(windows)]
+fn folder_owned_safely(folder: &Path, _: &Metadata) -> Result<(), String> {
+    super::owner::check(folder)
+}
+
+#[cfg(not(windows))]
+fn folder_owned_safely(folder: &Path, meta: &Metadata) -> Result<(), String> {
+    owned_safely(
+        meta,
+        &format!("the folder {}", folder.display()),
+        FOLDER_ADVICE,
+    )
+}
+
+/// What to do about a folder another account controls (Windows: `owner` says).
+#[cfg(not(windows))]
 const FOLDER_ADVICE: &str = "give the folder to the collector's account and remove the \
     others' write access (chown, chmod go-w), or write elsewhere";
 /// What to do about a status file another account controls.
