@@ -4,7 +4,7 @@ use super::Settings;
 use super::{name_list, Finding, Level, Subject};
 use std::collections::HashMap;
 
-use crate::model::{fqdn_key, same_fqdn, Document, Pool};
+use crate::model::{fqdn_key, same_fqdn, Document};
 
 /// The pools to evaluate, each with the name to show, per `--pool`.
 /// Pools are given by their index in the document, each at most once.
@@ -21,29 +21,10 @@ pub(super) fn select_pools(
         ));
         return vec![];
     }
-    let unnamed: Vec<&Pool> = document.pools.iter().filter(|p| p.fqdn.is_none()).collect();
     if settings.pools.is_empty() {
-        let several = unnamed.len() > 1;
-        let mut index = 0;
-        return document
-            .pools
-            .iter()
-            .enumerate()
-            .map(|(at, p)| match &p.fqdn {
-                Some(f) => (f.clone(), at),
-                None => {
-                    index += 1;
-                    let name = if several {
-                        format!("unnamed pool {index}")
-                    } else {
-                        "unnamed pool".into()
-                    };
-                    (name, at)
-                }
-            })
-            .collect();
+        return every_pool(document);
     }
-    if unnamed.len() == document.pools.len() {
+    if document.pools.iter().all(|p| p.fqdn.is_none()) {
         if document.pools.len() == 1 && settings.pools.len() == 1 {
             return vec![(settings.pools[0].clone(), 0)];
         }
@@ -63,39 +44,62 @@ pub(super) fn select_pools(
     for wanted in &settings.pools {
         // Every entry that is this pool: a document may hold one pool twice, and each
         // entry is evaluated (a pool named twice by --pool still once).
-        let matching: Vec<usize> = document
-            .pools
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.fqdn.as_deref().is_some_and(|f| same_fqdn(f, wanted)))
-            .map(|(at, _)| at)
-            .collect();
-        for &at in &matching {
-            if !selected.iter().any(|(_, s)| *s == at) {
-                selected.push((document.pools[at].fqdn.clone().unwrap_or_default(), at));
+        let mut found = false;
+        for (at, pool) in document.pools.iter().enumerate() {
+            let Some(fqdn) = pool.fqdn.as_deref() else {
+                continue;
+            };
+            if same_fqdn(fqdn, wanted) {
+                found = true;
+                if !selected.iter().any(|(_, s)| *s == at) {
+                    selected.push((fqdn.to_owned(), at));
+                }
             }
         }
-        match matching.first() {
-            Some(_) => {}
-            None => {
-                let present: Vec<&str> = document
-                    .pools
-                    .iter()
-                    .filter_map(|p| p.fqdn.as_deref())
-                    .collect();
-                findings.push(Finding::explained(
-                    Level::Critical,
-                    Subject::Pool,
-                    format!("pool {wanted} is not in the document"),
-                    &format!(
-                        " (it holds {}): is the collector asked for it?",
-                        name_list(present.into_iter())
-                    ),
-                ));
-            }
+        if !found {
+            findings.push(not_in_document(document, wanted));
         }
     }
     selected
+}
+
+/// Every pool of the document, in its order; pools without a name are numbered when
+/// there are several.
+fn every_pool(document: &Document) -> Vec<(String, usize)> {
+    let several = document.pools.iter().filter(|p| p.fqdn.is_none()).count() > 1;
+    let mut index = 0;
+    document
+        .pools
+        .iter()
+        .enumerate()
+        .map(|(at, p)| match &p.fqdn {
+            Some(f) => (f.clone(), at),
+            None if several => {
+                index += 1;
+                (format!("unnamed pool {index}"), at)
+            }
+            None => ("unnamed pool".into(), at),
+        })
+        .collect()
+}
+
+/// A pool `--pool` asks for that the document does not hold is CRITICAL: the collector
+/// may not be asked for it.
+fn not_in_document(document: &Document, wanted: &str) -> Finding {
+    let present: Vec<&str> = document
+        .pools
+        .iter()
+        .filter_map(|p| p.fqdn.as_deref())
+        .collect();
+    Finding::explained(
+        Level::Critical,
+        Subject::Pool,
+        format!("pool {wanted} is not in the document"),
+        &format!(
+            " (it holds {}): is the collector asked for it?",
+            name_list(present.into_iter())
+        ),
+    )
 }
 
 /// A note for each pool the document holds more than once, naming its entries.
