@@ -18,7 +18,7 @@ const SNIPPETS: [(&str, &str); 5] = [
         "docs/icinga2.md",
     ),
     ("packaging/nagios/check_csbackup.cfg", "README.md"),
-    ("packaging/nrpe/check_csbackup.cfg", "README.md"),
+    ("packaging/nrpe/check_csbackup.cfg", "docs/nrpe.md"),
     ("packaging/nscp/check_csbackup.ini", "README.md"),
 ];
 
