@@ -19,7 +19,7 @@ const SNIPPETS: [(&str, &str); 5] = [
     ),
     ("packaging/nagios/check_csbackup.cfg", "README.md"),
     ("packaging/nrpe/check_csbackup.cfg", "docs/nrpe.md"),
-    ("packaging/nscp/check_csbackup.ini", "README.md"),
+    ("packaging/nscp/check_csbackup.ini", "docs/nsclient.md"),
 ];
 
 #[test]
