@@ -17,7 +17,7 @@ const SNIPPETS: [(&str, &str); 5] = [
         "packaging/icinga2/check_csbackup-services.conf",
         "docs/icinga2.md",
     ),
-    ("packaging/nagios/check_csbackup.cfg", "README.md"),
+    ("packaging/nagios/check_csbackup.cfg", "docs/nagios.md"),
     ("packaging/nrpe/check_csbackup.cfg", "docs/nrpe.md"),
     ("packaging/nscp/check_csbackup.ini", "docs/nsclient.md"),
 ];
