@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Windows zip: target/dist/check_csbackup-<version>-windows-x86_64.zip with
-# check_csbackup.exe, everything in packaging/windows/ (the collector and its
-# scheduled-task setup), the NSClient++ and Icinga 2 snippets, and the README.
+# check_csbackup.exe, the PowerShell scripts of packaging/windows/ (the collector and its
+# scheduled-task setup), the NSClient++ and Icinga 2 snippets with the Director basket,
+# the README and the guides (docs\, where the scripts' messages send the reader).
 #
 # Cross-built on Debian with mingw-w64; .cargo/config.toml names the linker.
 set -euo pipefail
@@ -27,13 +28,12 @@ stage="target/dist/$name"
 rm -rf "$stage" "target/dist/$name.zip"
 mkdir -p "$stage"
 cp "target/$TARGET/release/check_csbackup.exe" "$stage/"
-if [ -d packaging/windows ]; then
-    cp -R packaging/windows/. "$stage/"
-fi
-mkdir -p "$stage/nscp" "$stage/icinga2"
+cp packaging/windows/*.ps1 "$stage/"
+mkdir -p "$stage/nscp" "$stage/icinga2" "$stage/docs"
 cp packaging/nscp/*.ini "$stage/nscp/"
-cp packaging/icinga2/*.conf "$stage/icinga2/"
+cp packaging/icinga2/*.conf packaging/icinga2/director-basket.json "$stage/icinga2/"
 cp README.md "$stage/README.md"
+cp docs/*.md "$stage/docs/"
 
 (cd target/dist && zip -q -r -X "$name.zip" "$name")
 echo "target/dist/$name.zip"

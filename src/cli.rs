@@ -88,7 +88,7 @@ pub struct Cli {
     #[arg(short = 'f', long, value_name = "PATH")]
     pub file: Option<String>,
 
-    /// Run PowerShell now for the --pool pools and check its answer, instead of reading a file (slow: see README)
+    /// Run PowerShell now for the --pool pools and check its answer, instead of reading a file (slow: loading the Skype for Business module takes tens of seconds)
     #[arg(long, conflicts_with = "file")]
     pub live: bool,
 
@@ -132,7 +132,7 @@ pub struct Cli {
     #[arg(short = 'c', long, value_name = "RANGE", default_value = "3600", allow_hyphen_values = true, value_parser = parse_threshold)]
     pub critical: Threshold,
 
-    /// Nagios range in seconds on how long a module has been in NonSteadyState, from the collector's history: within it OK (a backlog the next syncs clear), outside it WARNING; without history the seed's WARNING
+    /// Nagios range in seconds on how long a module has been in NonSteadyState, from the collector's history: within it OK (a backlog the next syncs clear), outside it WARNING; without history a NonSteadyState is a WARNING
     #[arg(long, value_name = "RANGE", default_value = policy::BACKLOG_WARNING, allow_hyphen_values = true, value_parser = parse_threshold)]
     pub backlog_warning: Threshold,
 

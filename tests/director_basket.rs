@@ -344,7 +344,7 @@ fn every_option_is_an_argument_of_the_check_command_and_of_the_basket() {
             let argument = suggested_argument(option);
             problems.push(format!(
                 "{CONF} lacks {name}: add to the CheckCommand's arguments (and show the file \
-                 as shipped in README.md)\n{}",
+                 as shipped in docs/icinga2.md)\n{}",
                 conf_snippet(&option.long, &argument)
             ));
             argument

@@ -209,13 +209,13 @@ fn every_long_output_line_opens_with_a_state_or_note_tag() {
     check_json(&doc, &["-vvv"])
         .assert(1, "\n[NOTE] pool01.contoso.com: A: Extra: 1\n")
         .assert(1, "\n[NOTE] pool01.contoso.com: Site: Berlin\n");
-    // The README promises exactly this.
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
-    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    // docs/output.md promises exactly this.
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/output.md"))
+        .expect("docs/output.md");
+    let guide = guide.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        readme.contains("opens with `[NOTE]`"),
-        "README.md on [NOTE]"
+        guide.contains("opens with `[NOTE]`"),
+        "docs/output.md on [NOTE]"
     );
 }
 

@@ -1,7 +1,8 @@
 //! The shipped configuration snippets (`packaging/`) against the command line and the
-//! README: the Icinga 2 CheckCommand passes every option the plugin has, the NRPE and
-//! NSClient++ lines fit their 1024-byte transport, and the README shows each snippet
-//! exactly as shipped. The daemons themselves run the snippets in `tests/stack/`.
+//! guides: the Icinga 2 CheckCommand passes every option the plugin has, the NRPE and
+//! NSClient++ lines fit their 1024-byte transport, and the guide of each monitoring
+//! system shows its snippets exactly as shipped. The daemons themselves run the snippets
+//! in `tests/stack/`.
 
 use clap::CommandFactory;
 
@@ -9,12 +10,16 @@ mod common;
 
 use common::packaging::{check_options, read};
 
-const SNIPPETS: [&str; 5] = [
-    "packaging/icinga2/check_csbackup.conf",
-    "packaging/icinga2/check_csbackup-services.conf",
-    "packaging/nagios/check_csbackup.cfg",
-    "packaging/nrpe/check_csbackup.cfg",
-    "packaging/nscp/check_csbackup.ini",
+/// Each snippet, and the guide that shows it.
+const SNIPPETS: [(&str, &str); 5] = [
+    ("packaging/icinga2/check_csbackup.conf", "docs/icinga2.md"),
+    (
+        "packaging/icinga2/check_csbackup-services.conf",
+        "docs/icinga2.md",
+    ),
+    ("packaging/nagios/check_csbackup.cfg", "docs/nagios.md"),
+    ("packaging/nrpe/check_csbackup.cfg", "docs/nrpe.md"),
+    ("packaging/nscp/check_csbackup.ini", "docs/nsclient.md"),
 ];
 
 #[test]
@@ -77,13 +82,12 @@ fn nrpe_and_nsclient_lines_fit_1024_bytes() {
 }
 
 #[test]
-fn readme_shows_each_snippet_as_shipped() {
-    let readme = read("README.md");
-    for path in SNIPPETS {
+fn each_guide_shows_its_snippets_as_shipped() {
+    for (path, guide) in SNIPPETS {
         let snippet = read(path);
         assert!(
-            readme.contains(snippet.trim_end()),
-            "README.md does not show {path} as shipped"
+            read(guide).contains(snippet.trim_end()),
+            "{guide} does not show {path} as shipped: copy the file into its block"
         );
     }
 }

@@ -1,7 +1,9 @@
-//! Black-box: the README's first command, exactly as written, prints OK on any day.
+//! Black-box: the README's first command, exactly as written, prints OK on any day; and
+//! the README stays a front door.
 //!
 //! A newcomer runs it long after checking out: the bundled example must not go stale,
-//! and the output must stay honest about what it did not check.
+//! and the output must stay honest about what it did not check. The README says what,
+//! why, how to start and where to read on; the guides live in docs/.
 
 mod common;
 
@@ -78,4 +80,26 @@ fn the_first_command_prints_ok_however_old_the_checkout() {
     );
     // The README shows the same line and says why the age is not checked.
     assert!(README.contains(summary), "the README quotes: {summary}");
+}
+
+#[test]
+fn the_readme_is_a_front_door_to_every_guide() {
+    assert!(
+        README.len() < 10 * 1024,
+        "README.md is {} bytes: keep it under 10 KB, and move what a guide says into docs/",
+        README.len()
+    );
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    for entry in std::fs::read_dir(docs)
+        .expect("docs/ is readable")
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".md") {
+            assert!(
+                README.contains(&format!("](docs/{name})")),
+                "README.md does not link docs/{name}: add it to the table of guides"
+            );
+        }
+    }
 }

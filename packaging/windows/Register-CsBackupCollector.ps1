@@ -56,8 +56,8 @@
     again); then the data folder is set up, the other tasks removed, and the task
     enabled and run once.
 
-    The service account must be allowed to run Get-CsBackupServiceStatus (see README.md
-    beside this script) and to log on as a batch job.
+    The service account must be allowed to run Get-CsBackupServiceStatus (see
+    docs\windows-collector.md, beside this script in the zip) and to log on as a batch job.
 
 .PARAMETER Pool
     The pool FQDN(s) to collect, e.g. pool01.contoso.com,pool02.contoso.com.
@@ -603,7 +603,7 @@ function Get-FailedRunMeaning {
 function Get-TaskResultMeaning {
     param($Code, [datetime] $Since, [hashtable] $Action)
     $hex = '0x{0:X8}' -f $Code
-    $byHand = "run the task's command by hand as $ServiceAccount to see why (README.md beside this script says how): `"$($Action.Program)`" $($Action.Arguments)"
+    $byHand = "run the task's command by hand as $ServiceAccount to see why (docs\windows-collector.md beside this script, Trying the account, says how): `"$($Action.Program)`" $($Action.Arguments)"
     switch ($hex) {
         '0x00000000' { return "$hex, success: every status file was written" }
         '0x00000001' { return "$hex, $(Get-FailedRunMeaning $Since $byHand)" }

@@ -113,7 +113,7 @@ impl FromStr for Mapping {
             return Err(format!(
                 "'{}': a number is never mapped: the statuses' numbers are not published, so \
                  the plugin never guesses which status a number stands for, export names instead \
-                 (check_csbackup collect or Export-Clixml, see the README)",
+                 (check_csbackup collect or Export-Clixml, see docs/status-document.md)",
                 clip(text, 60)
             ));
         }
@@ -164,7 +164,7 @@ pub struct Settings {
     pub on_event_error: Level,
 }
 
-/// The defaults of the duration thresholds, as the command line gives them (the README
+/// The defaults of the duration thresholds, as the command line gives them (docs/decisions.md
 /// says why these values).
 pub const BACKLOG_WARNING: &str = "600";
 pub const BACKLOG_CRITICAL: &str = "1800";

@@ -7,7 +7,8 @@
 # deploy, with a host on an agent and services made from the template; `icinga2 daemon
 # -C` accepts it, and a running Icinga 2 runs the rendered CheckCommand with the same
 # command lines as the shipped check_csbackup.conf (tests/stack/icinga2.sh). The
-# commands docs/icinga2-director.md shows are run as shown, and print what it shows.
+# commands the Director section of docs/icinga2.md shows are run as shown, and print
+# what it shows.
 #
 # No web server and no kickstart: Director's database is a private PostgreSQL listening
 # on a unix socket in the test's folder only, Icinga Web 2's configuration is private
@@ -23,7 +24,7 @@ need_packages "php$PHP-cgi" "php$PHP-pgsql" postgresql icingaweb2 icingacli \
     icingaweb2-module-director icinga2-bin icinga2-common curl jq openssl
 
 BASKET="$STACK_ROOT/packaging/icinga2/director-basket.json"
-DOC="$STACK_ROOT/docs/icinga2-director.md"
+DOC="$STACK_ROOT/docs/icinga2.md"
 T="$(private_dir)"
 PG_BIN="$(find /usr/lib/postgresql -path '*/bin/initdb' -printf '%h\n' | sort -V | tail -n 1)"
 [ -n "$PG_BIN" ] || fail "no initdb under /usr/lib/postgresql after installing postgresql"
@@ -160,21 +161,48 @@ activities() {
     sql director -c "SELECT count(*) FROM director_activity_log"
 }
 
-# The fenced block of docs/icinga2-director.md whose first line starts with "$1".
+# The fenced block of docs/icinga2.md whose first line starts with "$1" (a command to
+# copy, without a prompt).
 doc_block() {
     local block
     block="$(awk -v start="$1" '
         /^```/ { if (inside) { if (found) exit; inside = 0; next } inside = 1; first = 1; next }
         inside && first { first = 0; if (index($0, start) == 1) found = 1 }
         inside && found { print }' "$DOC")"
-    [ -n "$block" ] || fail "docs/icinga2-director.md has no block that starts with: $1"
+    [ -n "$block" ] || fail "docs/icinga2.md has no block that starts with: $1"
     printf '%s\n' "$block"
+}
+# A command of a ```console block of docs/icinga2.md, "$ $1...", and the lines it is
+# shown to print (up to the next "$ " line or the block's end): the command first.
+doc_session() {
+    local session
+    session="$(awk -v start="$1" '
+        /^```/ { if (inside) { if (found) exit; inside = 0; next } inside = ($0 == "```console"); next }
+        inside && found && /^\$ / { exit }
+        inside && found { print; next }
+        inside && index($0, "$ " start) == 1 { found = 1; print substr($0, 3) }' "$DOC")"
+    [ -n "$session" ] || fail "docs/icinga2.md has no console line that starts with: \$ $1"
+    printf '%s\n' "$session"
+}
+# What the document shows "$ $1..." to print.
+doc_output() {
+    doc_session "$1" | tail -n +2
 }
 # Runs a command the document shows, as shown (the installed basket's path is this
 # tree's), and prints what it printed.
 run_doc_command() {
     local command out rc=0
-    command="$(doc_block "$1" | sed "s#/usr/share/doc/check-csbackup/icinga2/director-basket.json#$BASKET#")"
+    command="$(doc_session "$1" | head -n 1 | sed "s#/usr/share/doc/check-csbackup/icinga2/director-basket.json#$BASKET#")"
+    out="$(bash -c "$command" 2>&1)" || rc=$?
+    [ "$rc" = 0 ] || fail "the document's command failed (exit $rc):
+$command
+$out"
+    printf '%s\n' "$out"
+}
+# Runs the command of a block to copy, as shown, and prints what it printed.
+run_doc_block() {
+    local command out rc=0
+    command="$(doc_block "$1")"
     out="$(bash -c "$command" 2>&1)" || rc=$?
     [ "$rc" = 0 ] || fail "the document's command failed (exit $rc):
 $command
@@ -184,7 +212,7 @@ $out"
 
 step "icingacli director basket restore < .../director-basket.json, as the document shows"
 restored="$(run_doc_command "icingacli director basket restore <")"
-[ "$restored" = "$(doc_block "Objects from Basket Snapshot")" ] || fail "basket restore said: $restored"
+[ "$restored" = "$(doc_output "icingacli director basket restore <")" ] || fail "basket restore said: $restored"
 [ "$(counts)" = "$(expected_counts)" ] || fail "after the restore the tables hold
 $(counts)
 expected
@@ -200,8 +228,9 @@ $(expected_counts)"
 [ "$(activities)" = "$changes" ] || fail "the second restore changed objects: the activity log grew from $changes to $(activities) entries"
 
 step "icingacli director command show csbackup / service show csbackup: what the basket ships"
-shown="$(doc_block "/** zones.d/director-global/commands.conf **/")"
-[[ "$(director command show csbackup)" == "$shown"* ]] ||
+# The document shows the beginning, then "..." for the rest.
+shown="$(doc_output "icingacli director command show csbackup" | sed '$ { /^\.\.\.$/d }')"
+[[ "$(run_doc_command "icingacli director command show csbackup")" == "$shown"* ]] ||
     fail "icingacli director command show csbackup does not begin as the document shows:
 $shown"
 director command show csbackup --json >"$T/command.json"
@@ -244,9 +273,9 @@ step "a host on an agent and services from the template, as the document adds th
 director command create hostalive --object_type external_object --methods_execute PluginCheck --command check_ping >/dev/null
 director host create fe01.contoso.com --json '{"object_type": "object", "address": "192.0.2.11",
     "check_command": "hostalive", "has_agent": true, "master_should_connect": false, "accept_config": true}' >/dev/null
-created="$(run_doc_command "icingacli director service create csbackup-pool01.contoso.com")"
+created="$(run_doc_block "icingacli director service create csbackup-pool01.contoso.com")"
 [ "$created" = "Service 'csbackup-pool01.contoso.com' has been created" ] || fail "service create said: $created"
-shown="$(doc_block "/** zones.d/master/services.conf **/")"
+shown="$(doc_output "icingacli director service show csbackup-pool01.contoso.com")"
 preview="$(run_doc_command "icingacli director service show csbackup-pool01.contoso.com")"
 [ "$preview" = "$shown" ] || fail "the service's preview is
 $preview

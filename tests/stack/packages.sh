@@ -2,7 +2,8 @@
 # Packages: the amd64 .deb, built from the static x86_64 binary, installs with dpkg -i;
 # the plugin runs from /usr/lib/nagios/plugins/, is that static binary and prints what
 # the build in the tree prints; `man check_csbackup` shows the page generated from the
-# clap definition, the snippets are under /usr/share/doc/check-csbackup/, and dpkg -r /
+# clap definition, the snippets and the guides are under /usr/share/doc/check-csbackup/,
+# and dpkg -r /
 # -P leave nothing behind. The arm64 .deb carries the static aarch64 binary. No package
 # depends on anything (no libc). The .rpms' file lists are checked with rpm -qlp. The
 # shipped NSClient++ lines are run against this build (with Linux paths), and the
@@ -67,6 +68,15 @@ SHIPPED=(
     "$DOC/nrpe/check_csbackup.cfg"
     "$DOC/nscp/check_csbackup.ini"
 )
+# The guides, as the source tree has them.
+GUIDES=()
+for guide in "$STACK_ROOT"/docs/*.md; do
+    GUIDES+=("docs/$(basename "$guide")")
+done
+[ "${#GUIDES[@]}" -ge 5 ] || fail "found only ${#GUIDES[@]} guides in docs/"
+for guide in "${GUIDES[@]}"; do
+    SHIPPED+=("$DOC/$guide")
+done
 
 if dpkg-query -W -f='${Status}' check-csbackup 2>/dev/null | grep -q installed; then
     step "removing an earlier check-csbackup"
@@ -141,6 +151,7 @@ want_rpm="$( (
         /usr/share/doc/check-csbackup/nagios/check_csbackup.cfg \
         /usr/share/doc/check-csbackup/nrpe/check_csbackup.cfg \
         /usr/share/doc/check-csbackup/nscp/check_csbackup.ini
+    for guide in "${GUIDES[@]}"; do echo "/usr/share/doc/check-csbackup/$guide"; done
     for page in "$STACK_ROOT"/target/man/*.1; do echo "/usr/share/man/man1/$(basename "$page")"; done
 ) | sort)"
 grep -qx /usr/share/man/man1/check_csbackup.1 <<<"$want_rpm" || fail "target/man/check_csbackup.1 missing"
@@ -188,14 +199,18 @@ ZIP="$STACK_ROOT/target/dist/check_csbackup-$version-windows-x86_64.zip"
 top="check_csbackup-$version-windows-x86_64"
 listing="$(unzip -Z1 "$ZIP")"
 for file in "$top/check_csbackup.exe" "$top/README.md" "$top/nscp/check_csbackup.ini" \
-    "$top/icinga2/check_csbackup.conf" "$top/icinga2/check_csbackup-services.conf"; do
+    "$top/icinga2/check_csbackup.conf" "$top/icinga2/check_csbackup-services.conf" \
+    "$top/icinga2/director-basket.json"; do
     grep -qx "$file" <<<"$listing" || fail "$file missing from the zip"
 done
-if [ -d "$STACK_ROOT/packaging/windows" ]; then
-    while IFS= read -r file; do
-        grep -qx "$top/$file" <<<"$listing" || fail "packaging/windows/$file missing from the zip"
-    done < <(cd "$STACK_ROOT/packaging/windows" && find . -type f | sed 's#^\./##')
-fi
+for script in "$STACK_ROOT"/packaging/windows/*.ps1; do
+    grep -qx "$top/$(basename "$script")" <<<"$listing" || fail "packaging/windows/$(basename "$script") missing from the zip"
+done
+for guide in "${GUIDES[@]}"; do
+    grep -qx "$top/$guide" <<<"$listing" || fail "$guide missing from the zip"
+done
+# The README at the top is the front door, which links the guides beside it.
+unzip -p "$ZIP" "$top/README.md" | cmp -s - "$STACK_ROOT/README.md" || fail "the zip's README.md is not the front door"
 [ "$(unzip -p "$ZIP" "$top/check_csbackup.exe" | head -c 2)" = MZ ] || fail "check_csbackup.exe in the zip is no Windows executable"
 
 step "OK: .deb installs the static binary, runs, shows its man page and removes cleanly; .debs and .rpms for both architectures depend on nothing; zip built"
