@@ -235,15 +235,24 @@ fn clixml_errors(text: &str) -> String {
     out
 }
 
+/// What a scheduled collection carries forward into its pool objects.
+#[derive(Debug, Clone, Copy)]
+pub struct Carry<'a> {
+    /// The documents it replaces, one per pool, in the order of the pools.
+    pub previous: &'a [Previous],
+    /// `--history-max-age`: how old the history it continues may be, in seconds.
+    pub max_age: i64,
+}
+
 /// The pool objects a collection ends with, one per pool asked for, in that order:
 /// what the answer decides for the pool, or why there is none, stamped with the
-/// envelope and, given the previous documents (one per pool, in the same order), with
-/// the history carried forward from them. Everything a status file says is settled here.
+/// envelope and, for a scheduled collection, with the history carried forward from
+/// the documents it replaces. Everything a status file says is settled here.
 pub fn pool_objects(
     reply: &Reply,
     pools: &[String],
     envelope: &Envelope,
-    previous: Option<&[Previous]>,
+    carry: Option<Carry>,
 ) -> Vec<Map<String, Value>> {
     pools
         .iter()
@@ -259,8 +268,10 @@ pub fn pool_objects(
                 Reply::Failed(reason) | Reply::TimedOut(reason) => failed_pool(pool, reason),
             };
             let mut object = envelope.stamp(object);
-            if let Some(previous) = previous.and_then(|p| p.get(index)) {
-                history::carry(&mut object, previous, envelope.collected_at);
+            if let Some(carry) = carry {
+                if let Some(previous) = carry.previous.get(index) {
+                    history::carry(&mut object, previous, envelope.collected_at, carry.max_age);
+                }
             }
             object
         })
@@ -450,7 +461,11 @@ fn run(collect: &CollectArgs) -> Result<String, String> {
         .unwrap_or_else(default_powershell);
     let deadline = Instant::now() + Duration::from_secs(collect.timeout);
     let reply = ask(&program, &pools, Some(&events), deadline, MAX_STATUS_BYTES);
-    let objects = pool_objects(&reply, &pools, &Envelope::now(), Some(&previous));
+    let carry = Carry {
+        previous: &previous,
+        max_age: horizon.max_age,
+    };
+    let objects = pool_objects(&reply, &pools, &Envelope::now(), Some(carry));
     let summary = Summary::of(&pools, &objects);
     let failures: Vec<String> = paths
         .iter()

@@ -408,21 +408,126 @@ fn another_pools_file_unreadable_files_and_failed_collections_give_no_history() 
         .as_str()
         .unwrap()
         .starts_with("the previous document is unreadable: not the JSON the collector writes"));
+}
 
-    // A failed collection lists no modules: the chain cannot pass through it.
-    let sequence = Sequence::new("failed", &[BACKLOG, "fail", BACKLOG]);
+#[test]
+fn a_failed_collection_keeps_what_was_known_for_the_next() {
+    // Nine collections of a backlog, one that fails, then the backlog again: the failed
+    // document keeps the history, and the next collection continues it.
+    let mut steps = repeated(BACKLOG, 9);
+    steps.extend(["fail", BACKLOG]);
+    let sequence = Sequence::new("failed", &steps);
     let out = sequence.next();
+    for _ in 0..8 {
+        sequence.later();
+    }
+    check(&out, &NOT_MASTER).expect(2, "NonSteadyState for at least 40 min (");
     age(&out, INTERVAL);
     let failed = sequence.collect(&[POOL1], &out, &[]);
     assert_eq!(failed.status.code(), Some(1));
-    assert!(read(&out).get("HistorySince").is_none());
-    sequence.later();
-    let restart = read(&out)["HistoryRestart"].as_str().unwrap().to_owned();
-    assert!(
-        restart.starts_with("the previous collection reported no backup modules: PowerShell"),
-        "{restart}"
+    let document = read(&out);
+    assert!(document.get("HistoryRestart").is_none(), "{document}");
+    assert!(document.get("HistorySince").is_some(), "{document}");
+    assert_eq!(
+        document["LastCollected"]["BackupModules"][1]["ExportStatus"],
+        "NonSteadyState"
     );
-    check(&out, &NOT_MASTER).expect(1, "NonSteadyState for at least 0 s (");
+    check(&out, &NOT_MASTER).expect(2, "CRITICAL - pool01.contoso.com: collection failed");
+    sequence.later();
+    let document = read(&out);
+    assert!(document.get("HistoryRestart").is_none(), "{document}");
+    assert!(document.get("LastCollected").is_none(), "{document}");
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        2,
+        "CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for at least 50 min (",
+    );
+    assert!((3000..3060).contains(&checked.perf("backlog_age").unwrap()));
+}
+
+/// Sets `property` of the module `module` in the document at `path` to `value`.
+fn rewrite(path: &Path, module: &str, property: &str, value: &str) {
+    let mut document = read(path);
+    let entry = document["BackupModules"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|m| m["Identity"] == module)
+        .expect("the module");
+    entry[property] = value.into();
+    std::fs::write(path, serde_json::to_vec_pretty(&document).unwrap()).expect("rewritten");
+}
+
+#[test]
+fn an_untrusted_time_before_never_makes_a_long_backlog_new() {
+    for (name, odd) in [
+        ("unreadable", "2026-11-29 05:00:00"),
+        ("future", "2999-01-01T00:00:00Z"),
+    ] {
+        let sequence = Sequence::new(name, &repeated(BACKLOG, 10));
+        let out = sequence.next();
+        for _ in 0..8 {
+            sequence.later();
+        }
+        check(&out, &NOT_MASTER).expect(2, "NonSteadyState for at least 40 min (");
+        rewrite(&out, DATACONF, "ExportStatusSince", odd);
+        sequence.later();
+        let document = read(&out);
+        assert_eq!(
+            document["HistoryRestart"],
+            "the previous document's ExportStatusSince of the module ConfServices.DataConf is \
+             not a time before its CollectedAt",
+            "{name}"
+        );
+        // Seen at the previous collection: at least that long, never a fresh 0 s.
+        let checked = check(&out, &NOT_MASTER);
+        checked.expect(
+            1,
+            "WARNING - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for at least 5 min (",
+        );
+        assert!((300..360).contains(&checked.perf("backlog_age").unwrap()));
+    }
+}
+
+#[test]
+fn a_module_reported_twice_never_hides_a_long_backlog() {
+    // The tester's answer: one entry SteadyState, the other NonSteadyState, every time.
+    let twice = "ConfServices.DataConf=SteadyState ConfServices.DataConf+=NonSteadyState";
+    let sequence = Sequence::new("twice", &repeated(twice, 9));
+    let out = sequence.next();
+    for _ in 0..8 {
+        sequence.later();
+    }
+    let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
+    checked.expect(
+        2,
+        "CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for at least 40 min (",
+    );
+    checked.expect(
+        2,
+        "ConfServices.DataConf export SteadyState for at least 40 min (OK)",
+    );
+    assert!((2400..2460).contains(&checked.perf("backlog_age").unwrap()));
+
+    // Both entries NonSteadyState: which continues which cannot be told, so no duration,
+    // and the seed's WARNING, never OK.
+    let both = "ConfServices.DataConf=NonSteadyState ConfServices.DataConf+=NonSteadyState";
+    let sequence = Sequence::new("twice-same", &repeated(both, 4));
+    let out = sequence.next();
+    for _ in 0..3 {
+        sequence.later();
+    }
+    let document = read(&out);
+    assert!(document.get("HistoryRestart").is_none(), "{document}");
+    let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
+    checked.expect(
+        1,
+        "WARNING - pool01.contoso.com: ConfServices.DataConf export NonSteadyState (changes exceed",
+    );
+    checked.expect(
+        1,
+        "[NOTE] pool01.contoso.com: ConfServices.DataConf ExportStatusSince is missing: how long that status has lasted is unknown",
+    );
 }
 
 /// The time `key` of the document's `BackupServiceEvents`, in seconds.

@@ -40,6 +40,9 @@ pub(super) struct History {
     observed: Timestamp,
     /// `HistorySince`, when it is a time not after the collection.
     began: Option<Timestamp>,
+    /// Whether the document carries the collector's history (`HistorySince`), which
+    /// then gives every status its time.
+    carried: bool,
 }
 
 impl History {
@@ -81,7 +84,11 @@ impl History {
                 None
             }
         };
-        History { observed, began }
+        History {
+            observed,
+            began,
+            carried: pool.history_since.is_some(),
+        }
     }
 
     /// How long the status first seen at `since` has lasted; `what` names the property
@@ -92,9 +99,19 @@ impl History {
         what: impl FnOnce() -> String,
         notes: &mut Vec<Note>,
     ) -> Option<Lasted> {
-        let at = match since? {
-            Stamp::At(at) if *at <= self.observed => *at,
-            Stamp::At(at) => {
+        let at = match since {
+            // The collector writes a time beside every status it can tell apart: not
+            // beside the entries of a module it sees more than once with one status.
+            None if self.carried => {
+                notes.push(Note::notice(format!(
+                    "{} is missing: how long that status has lasted is unknown",
+                    what()
+                )));
+                return None;
+            }
+            None => return None,
+            Some(Stamp::At(at)) if *at <= self.observed => *at,
+            Some(Stamp::At(at)) => {
                 notes.push(Note::notice(format!(
                     "{} {at} is after the collection ({}): how long that status has lasted is \
                      unknown",
@@ -103,7 +120,7 @@ impl History {
                 )));
                 return None;
             }
-            Stamp::Unreadable(raw) => {
+            Some(Stamp::Unreadable(raw)) => {
                 notes.push(Note::notice(format!(
                     "{} '{raw}' is not a time with an offset: how long that status has lasted \
                      is unknown",

@@ -40,7 +40,8 @@
 //! answer: the stand-in keeps its place in `<file>.step`, and complains (exit 64) when the
 //! sequence has ended. A step is words: `steady` (the usual answer), `fail` (module
 //! loading fails, as in `fail`), `<Identity>=<ExportStatus>` (that module of every pool
-//! reports that export status; a module it does not have is added), `error:<id>` and
+//! reports that export status; a module it does not have is added), `<Identity>+=<ExportStatus>`
+//! (one more entry of that module, with that status), `error:<id>` and
 //! `warning:<id>` (the Backup Service logged such an event half a minute ago),
 //! `events:denied` (the log may not be read), `events:no-source` (the source is not on
 //! the server), `computer:<pool>` or `computer:unknown` (what Get-CsComputer says of
@@ -274,8 +275,8 @@ impl Answer {
 #[derive(Default)]
 struct Step {
     fail: bool,
-    /// (Identity, ExportStatus) for every pool.
-    exports: Vec<(String, String)>,
+    /// (Identity, ExportStatus, one more entry) for every pool.
+    exports: Vec<(String, String, bool)>,
     /// (event id, level: 2 Error, 3 Warning), newest first.
     events: Vec<(u32, u8)>,
     /// `events:denied` or `events:no-source`.
@@ -291,7 +292,10 @@ impl Step {
             match (word.split_once('='), word.split_once(':')) {
                 _ if word == "steady" => {}
                 _ if word == "fail" => step.fail = true,
-                (Some((module, status)), _) => step.exports.push((module.into(), status.into())),
+                (Some((module, status)), _) => match module.strip_suffix('+') {
+                    Some(module) => step.exports.push((module.into(), status.into(), true)),
+                    None => step.exports.push((module.into(), status.into(), false)),
+                },
                 (None, Some(("error", id))) => step.events.push((number_of(id)?, 2)),
                 (None, Some(("warning", id))) => step.events.push((number_of(id)?, 3)),
                 (None, Some(("events", how))) => step.log = Some(how.into()),
@@ -368,10 +372,10 @@ impl Step {
             .into_iter()
             .map(|(id, export)| (id.to_owned(), export.to_owned()))
             .collect();
-        for (module, status) in &self.exports {
+        for (module, status, another) in &self.exports {
             match modules.iter_mut().find(|(id, _)| id == module) {
-                Some(found) => found.1 = status.clone(),
-                None => modules.push((module.clone(), status.clone())),
+                Some(found) if !another => found.1 = status.clone(),
+                _ => modules.push((module.clone(), status.clone())),
             }
         }
         modules
