@@ -242,6 +242,8 @@ pub struct Carry<'a> {
     pub previous: &'a [Previous],
     /// `--history-max-age`: how old the history it continues may be, in seconds.
     pub max_age: i64,
+    /// The event log window it asked the script to read.
+    pub events: &'a EventQuery,
 }
 
 /// The pool objects a collection ends with, one per pool asked for, in that order:
@@ -271,6 +273,13 @@ pub fn pool_objects(
             if let Some(carry) = carry {
                 if let Some(previous) = carry.previous.get(index) {
                     history::carry(&mut object, previous, envelope.collected_at, carry.max_age);
+                }
+                if let Reply::Failed(_) | Reply::TimedOut(_) = reply {
+                    let why = "not read: the collection failed before the log was read";
+                    object.insert(
+                        "BackupServiceEvents".into(),
+                        history::events_not_read(carry.events, why),
+                    );
                 }
             }
             object
@@ -464,6 +473,7 @@ fn run(collect: &CollectArgs) -> Result<String, String> {
     let carry = Carry {
         previous: &previous,
         max_age: horizon.max_age,
+        events: &events,
     };
     let objects = pool_objects(&reply, &pools, &Envelope::now(), Some(carry));
     let summary = Summary::of(&pools, &objects);

@@ -621,18 +621,42 @@ fn backup_service_events_are_read_from_one_collection_to_the_next() {
     checked.expect(0, "\n[NOTE] pool01.contoso.com: Backup Service events not read (the 'Lync Server' log of fe01.contoso.com): Attempted to perform an unauthorized operation.");
     assert_eq!(checked.perf("events_error"), Some(0));
 
-    // After a window that was not read, the next looks back --history-max-age again;
-    // a source that is not on the server is no event, with a note.
+    // After a window that was not read, the next reads it: from where it began, so
+    // that no event is missed and none is reported twice; a source that is not on the
+    // server is no event, with a note.
+    let denied_since = event_time(&denied, "Since");
     sequence.later();
     let missing = read(&out);
-    let window = collected_at(&missing) - event_time(&missing, "Since");
-    assert!((900..905).contains(&window), "{window}");
+    assert_eq!(event_time(&missing, "Since"), denied_since - INTERVAL);
     let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
     checked.expect(
         0,
         "OK - pool01.contoso.com: all 3 backup modules OK, data 0 s old |",
     );
     checked.expect(0, "[NOTE] pool01.contoso.com: Backup Service events: no such log or source on this server (There is not an event provider on the localhost computer that matches \"LS Backup Service\".)");
+}
+
+#[test]
+fn a_failed_collection_leaves_its_window_to_the_next() {
+    let sequence = Sequence::new("events-failed", &["error:4069", "steady", "fail", "steady"]);
+    let out = sequence.next();
+    sequence.later();
+    let read_until = event_time(&read(&out), "Until");
+    // The collection fails: its document says the window was not read, and where it began.
+    age(&out, INTERVAL);
+    assert_eq!(sequence.collect(&[POOL1], &out, &[]).status.code(), Some(1));
+    let failed = read(&out);
+    assert_eq!(event_time(&failed, "Since"), read_until - INTERVAL);
+    assert_eq!(
+        failed["BackupServiceEvents"]["Error"],
+        "not read: the collection failed before the log was read"
+    );
+    // The next reads from there: the error of the first window is not read again, and
+    // nothing logged while the collection failed is missed.
+    sequence.later();
+    let next = read(&out);
+    assert_eq!(event_time(&next, "Since"), read_until - 2 * INTERVAL);
+    assert!(collected_at(&next) - event_time(&next, "Since") < 900);
 }
 
 #[test]

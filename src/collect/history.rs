@@ -30,8 +30,9 @@
 //! began when it was collected.
 
 use jiff::Timestamp;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
+use super::powershell::EventQuery;
 use super::previous::{Previous, PreviousPool};
 use crate::input::parse_timestamp;
 use crate::model::clip;
@@ -412,10 +413,11 @@ fn time(value: &Value, latest: Timestamp) -> Option<Timestamp> {
         .filter(|at| *at <= latest)
 }
 
-/// Where this collection reads the event log from: where the previous one stopped
-/// (`BackupServiceEvents.Until` of the previous documents that read it, the earliest),
-/// never longer ago than `max_age` seconds, which is also the window of a first
-/// collection.
+/// Where this collection reads the event log from: where the previous one stopped, so
+/// that each event is reported once. That is the `Until` of a previous window that was
+/// read, and the `Since` of one that was not (the log was denied, the collection failed:
+/// those events are still to be read), the earliest of the previous documents; never
+/// longer ago than `max_age` seconds, which is also the window of a first collection.
 pub fn events_since<'a>(
     previous: impl IntoIterator<Item = &'a Previous>,
     now: Timestamp,
@@ -427,13 +429,22 @@ pub fn events_since<'a>(
         .filter_map(|p| p.as_ref().ok())
         .filter_map(|p| {
             let events = p.object.get("BackupServiceEvents")?.as_object()?;
-            if events.get("Error").is_some_and(|e| !e.is_null()) {
-                return None;
-            }
-            time(events.get("Until")?, now)
+            let read = events.get("Error").is_none_or(Value::is_null);
+            time(events.get(if read { "Until" } else { "Since" })?, now)
         })
         .min()
-        .map_or(earliest, |until| until.max(earliest))
+        .map_or(earliest, |stopped| stopped.max(earliest))
+}
+
+/// `BackupServiceEvents` for a pool whose events this collection did not read, saying
+/// why: the window it was to read, so that the next collection reads it.
+pub fn events_not_read(query: &EventQuery, why: &str) -> Value {
+    json!({
+        "LogName": query.log,
+        "Source": query.source,
+        "Since": query.since.to_string(),
+        "Error": why,
+    })
 }
 
 #[cfg(test)]
@@ -760,9 +771,19 @@ mod tests {
             })
         };
         let read = with_events(json!({"Until": "2026-11-29T03:55:01Z", "Errors": 0}));
-        let denied = with_events(json!({"Until": "2026-11-29T03:50:00Z", "Error": "denied"}));
         let at = |previous: &[Previous]| events_since(previous, now(), 900).to_string();
-        assert_eq!(at(&[read.clone(), denied]), "2026-11-29T03:55:01Z");
+        assert_eq!(at(std::slice::from_ref(&read)), "2026-11-29T03:55:01Z");
+        // A window that was not read is read again, from where it began.
+        let denied = with_events(json!({"Since": "2026-11-29T03:50:00Z",
+            "Until": "2026-11-29T03:55:00Z", "Error": "denied"}));
+        assert_eq!(at(&[read.clone(), denied]), "2026-11-29T03:50:00Z");
+        let query = EventQuery {
+            log: "Lync Server".into(),
+            source: "LS Backup Service".into(),
+            since: "2026-11-29T03:52:00Z".parse().unwrap(),
+        };
+        let failed = with_events(events_not_read(&query, "the collection failed"));
+        assert_eq!(at(&[failed, read.clone()]), "2026-11-29T03:52:00Z");
         assert_eq!(at(&[Err("none".into())]), "2026-11-29T03:45:00Z");
         let old = with_events(json!({"Until": "2026-11-29T01:00:00Z"}));
         assert_eq!(at(&[old]), "2026-11-29T03:45:00Z");
