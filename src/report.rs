@@ -300,11 +300,13 @@ impl Perf {
         }
     }
 
-    /// A duration in seconds with its thresholds.
+    /// A duration in seconds with its thresholds. A value wider than [`VALUE_ROOM`]
+    /// digits (centuries, from a document's odd times) is written at the widest, so that
+    /// the room `--max-output` keeps never depends on a value.
     fn seconds(label: String, value: i64, warn: &str, crit: &str) -> Perf {
         Perf {
             label,
-            value,
+            value: value.clamp(-WIDEST_SECONDS / 10, WIDEST_SECONDS),
             uom: "s",
             warn: warn.to_owned(),
             crit: crit.to_owned(),
@@ -355,6 +357,8 @@ impl Perf {
 
 /// Digits kept for a value without a maximum: an age of up to 317 years in seconds.
 const VALUE_ROOM: usize = 10;
+/// The widest duration written, [`VALUE_ROOM`] digits.
+const WIDEST_SECONDS: i64 = 9_999_999_999;
 
 /// How many characters `value` takes in decimal.
 fn digits(value: i64) -> usize {
@@ -791,6 +795,10 @@ mod tests {
             age.room(age.render().len()),
             "age=1234567890s;900;3600;0".len()
         );
+        let centuries = Perf::seconds("age".into(), i64::MAX, "", "");
+        assert_eq!(centuries.render(), "age=9999999999s;;;0");
+        let future = Perf::seconds("age".into(), i64::MIN, "", "");
+        assert_eq!(future.room(future.render().len()), centuries.render().len());
         assert_eq!(digits(0), 1);
         assert_eq!(digits(-12), 3);
         assert_eq!(digits(i64::MIN), 20);

@@ -637,6 +637,30 @@ fn backup_service_events_are_read_from_one_collection_to_the_next() {
 }
 
 #[test]
+fn a_storm_of_warnings_hides_no_error() {
+    // 600 warnings newer than the error: Get-WinEvent -MaxEvents 500 for every level
+    // would read warnings alone.
+    let sequence = Sequence::new("storm", &["error:4069 storm:600", "storm:600"]);
+    let out = sequence.next();
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        1,
+        "WARNING - pool01.contoso.com: Backup Service logged 1 error, the latest 4069: ",
+    );
+    assert_eq!(checked.perf("events_error"), Some(1));
+    assert_eq!(checked.perf("events_warning"), Some(500));
+    // Warnings alone: as many as were read, and said to be a lower bound.
+    sequence.later();
+    let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
+    checked.expect(0, "OK - ");
+    checked.expect(0, "no Backup Service errors since ");
+    checked.expect(
+        0,
+        " (at least 500 warnings in the 'Lync Server' log of fe01.contoso.com)",
+    );
+}
+
+#[test]
 fn a_failed_collection_leaves_its_window_to_the_next() {
     let sequence = Sequence::new("events-failed", &["error:4069", "steady", "fail", "steady"]);
     let out = sequence.next();

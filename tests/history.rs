@@ -268,6 +268,22 @@ fn no_events_are_ok_and_an_unread_log_is_said_not_paged() {
 }
 
 #[test]
+fn event_counts_are_clipped_to_what_the_collector_reads() {
+    let huge = with_events(
+        r#""Errors":18446744073709551615,"Warnings":501,"Latest":[
+        {"Id":4069,"Level":"Error","TimeCreated":"2026-11-29T03:09:00Z","Message":"Cannot update."}]"#,
+    );
+    let run = check_json(&huge, &[]);
+    run.assert(
+        1,
+        "WARNING - pool01.contoso.com: Backup Service logged at least 500 errors, the latest 4069: Cannot update.",
+    );
+    // The summary and the perfdata say the same.
+    assert_eq!(run.perf("events_error").as_deref(), Some("500"));
+    assert_eq!(run.perf("events_warning").as_deref(), Some("500"));
+}
+
+#[test]
 fn max_output_keeps_the_same_series_whatever_the_durations_and_events() {
     let none = r#""Errors":0,"Warnings":0,"Latest":[]"#;
     let docs = [

@@ -392,6 +392,46 @@ fn max_output_below_one_pools_status_line_and_perfdata_is_refused_with_the_minim
     below.assert(3, &format!("must be at least {minimum} for this document"));
 }
 
+/// The least `--max-output` the check takes for `doc`, as its refusal names it.
+fn minimum(doc: &str) -> usize {
+    let refused = check_json(doc, &["--max-output", "128"]);
+    refused.assert(3, "must be at least ");
+    refused
+        .stdout
+        .split("at least ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the minimum is named")
+}
+
+#[test]
+fn max_output_minimum_does_not_depend_on_values() {
+    // A collector's document, then the same with the widest values a document can give:
+    // event counts beyond any, a backlog and an age of two thousand years.
+    let doc = |collected: &str, since: &str, errors: &str| {
+        format!(
+            r#"{{"PoolFqdn":"pool01.contoso.com","CollectedAt":"{collected}","HistorySince":"{since}",
+            "BackupModules":[{{"Identity":"ConfServices.DataConf","ExportStatus":"NonSteadyState",
+            "ImportStatus":"NormalState","ExportStatusSince":"{since}","ImportStatusSince":"{since}"}}],
+            "BackupServiceEvents":{{"Since":"{since}","Until":"{collected}","Errors":{errors},"Warnings":{errors},"Latest":[]}}}}"#
+        )
+    };
+    let now = jiff::Timestamp::now().to_string();
+    let usual = minimum(&doc(&now, &now, "0"));
+    let widest = [
+        doc(&now, &now, "18446744073709551615"),
+        doc(&now, "0001-01-01T00:00:00Z", "0"),
+        doc("0001-01-02T00:00:00Z", "0001-01-01T00:00:00Z", "7"),
+    ];
+    for doc in &widest {
+        assert_eq!(minimum(doc), usual, "{doc}");
+        let run = check_json(doc, &["--max-output", &usual.to_string()]);
+        assert!(run.stdout.len() <= usual, "{}", run.stdout);
+        assert!(!run.perfdata().is_empty(), "{}", run.stdout);
+    }
+}
+
 #[test]
 fn usage_errors_are_one_unknown_line_on_stdout() {
     let cases: [(&[&str], &str); 9] = [

@@ -503,6 +503,26 @@ fn the_task_carries_history_across_three_of_its_intervals() {
 }
 
 #[test]
+fn errors_and_warnings_are_read_apart_each_up_to_what_the_check_knows() {
+    let script = read(COLLECT);
+    // Get-WinEvent -MaxEvents gives the newest events: in one query for every level a
+    // storm of warnings would push the errors out.
+    let answer = function_body(&script, "Get-EventsAnswer");
+    assert!(answer.contains("$answer['Errors'] = Get-EventReading $window 1, 2"));
+    assert!(answer.contains("$answer['Warnings'] = Get-EventReading $window 3"));
+    let reading = function_body(&script, "Get-EventReading");
+    assert!(reading.contains("Level = $Levels"));
+    assert!(reading.contains("Get-WinEvent -FilterHashtable $filter -MaxEvents $MaxEvents"));
+    // The check reads that many as "at least": the same number.
+    let at_most = check_csbackup::model::EVENTS_READ_AT_MOST;
+    assert!(script.contains(&format!("\n$MaxEvents = {at_most}\n")));
+    // The window ends on the whole second Until is written as, where the next begins.
+    assert!(answer.contains("$until = $now.AddTicks(-($now.Ticks % [TimeSpan]::TicksPerSecond))"));
+    assert!(answer.contains("Until = $until.ToString($TimeFormat, $culture)"));
+    assert!(answer.contains("End = $until"));
+}
+
+#[test]
 fn the_exe_is_refused_where_it_cannot_run() {
     let script = read(REGISTER);
     assert!(script.contains("[Environment]::OSVersion.Version -ge [Version] '10.0'"));

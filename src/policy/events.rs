@@ -6,7 +6,7 @@
 //! gap in what the plugin sees, not a fault of the Backup Service.
 
 use super::{EventCounts, Finding, Level, Note, Settings, Subject};
-use crate::model::{EventReading, ServiceEvent, ServiceEvents, Stamp};
+use crate::model::{EventReading, ServiceEvent, ServiceEvents, Stamp, EVENTS_READ_AT_MOST};
 
 /// The findings and notes about a pool's events, and their counts for perfdata; `None`
 /// when the document carries none.
@@ -115,9 +115,12 @@ fn is_error(level: &str) -> bool {
         .any(|l| level.trim().eq_ignore_ascii_case(l))
 }
 
+/// `1 error`, `3 errors`, `at least 500 errors`: the collector reads at most
+/// [`EVENTS_READ_AT_MOST`] of each level, so that many may stand for more.
 fn count(n: u64, what: &str) -> String {
     match n {
         1 => format!("1 {what}"),
+        n if n >= EVENTS_READ_AT_MOST => format!("at least {n} {what}s"),
         n => format!("{n} {what}s"),
     }
 }

@@ -204,7 +204,8 @@ fn last_resort(
     if text.len() <= max {
         return text;
     }
-    // Only values wider than their room (an age of centuries) get here.
+    // Only a value wider than its room would get here, and every value is kept within
+    // its room (see `Perf::seconds`): kept so that the limit holds whatever comes.
     let line = first_line(state, "", &[]);
     line[..line.len().min(max)].to_owned()
 }

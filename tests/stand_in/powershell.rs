@@ -43,14 +43,16 @@
 //! reports that export status; a module it does not have is added), `<Identity>+=<ExportStatus>`
 //! (one more entry of that module, with that status), `error:<id>` and
 //! `warning:<id>` (the Backup Service logged such an event half a minute ago),
+//! `storm:<n>` (n warnings 4011, newer than the step's other events),
 //! `events:denied` (the log may not be read), `events:no-source` (the source is not on
 //! the server), `computer:<pool>` or `computer:unknown` (what Get-CsComputer says of
 //! the server; by default that it belongs to the first pool).
 //!
 //! Asked for events (`CSBACKUP_EVENTS_SINCE`, which must be `yyyy-MM-ddTHH:mm:ssZ`, with
 //! `CSBACKUP_EVENT_LOG` and `CSBACKUP_EVENT_SOURCE`), it answers them as the script does,
-//! echoing the window it was given, and, like Get-WinEvent, with the error
-//! `NoMatchingEventsFound` when there are none.
+//! echoing the window it was given: its errors and its warnings read apart, the newest
+//! 500 of each (as `-MaxEvents 500`), and, like Get-WinEvent, with the error
+//! `NoMatchingEventsFound` for a reading that finds none.
 //!
 //! `CSBACKUP_STAND_IN_LOAD_MS` makes it wait that long first, as loading the Skype for
 //! Business module does. When `CSBACKUP_STAND_IN_LOG` names a file, it appends its
@@ -298,6 +300,10 @@ impl Step {
                 },
                 (None, Some(("error", id))) => step.events.push((number_of(id)?, 2)),
                 (None, Some(("warning", id))) => step.events.push((number_of(id)?, 3)),
+                (None, Some(("storm", n))) => {
+                    let storm = vec![(4011, 3); number_of(n)? as usize];
+                    step.events.splice(0..0, storm);
+                }
                 (None, Some(("events", how))) => step.log = Some(how.into()),
                 (None, Some(("computer", pool))) => step.computer = Some(pool.into()),
                 _ => return Err(format!("a step word it does not know: {word}")),
@@ -326,43 +332,54 @@ impl Step {
         };
         let failure = |id: &str, message: &str| {
             format!(
-                r#""Failure":{{"Id":"{id},Microsoft.PowerShell.Commands.GetWinEventCommand","Message":"{message}"}}"#
+                r#"{{"Failure":{{"Id":"{id},Microsoft.PowerShell.Commands.GetWinEventCommand","Message":"{message}"}}}}"#
             )
         };
-        let reading = match self.log.as_deref() {
-            Some("denied") => failure(
-                "System.UnauthorizedAccessException",
-                "Attempted to perform an unauthorized operation.",
-            ),
-            Some("no-source") => failure(
-                "NoMatchingProvidersFound",
-                &format!(
-                    "There is not an event provider on the localhost computer that matches \\\"{source}\\\"."
+        // What one Get-WinEvent query for `levels` returns: the newest 500, like
+        // -MaxEvents 500, or the error it stops with.
+        let reading = |levels: &[u8]| -> Result<String, String> {
+            Ok(match self.log.as_deref() {
+                Some("denied") => failure(
+                    "System.UnauthorizedAccessException",
+                    "Attempted to perform an unauthorized operation.",
                 ),
-            ),
-            Some(other) => return Err(format!("events:{other} is not a way a log reads")),
-            None if self.events.is_empty() => failure(
-                "NoMatchingEventsFound",
-                "No events were found that match the specified selection criteria.",
-            ),
-            None => {
-                let records: Vec<String> = self
-                    .events
-                    .iter()
-                    .enumerate()
-                    .map(|(age, (id, level))| {
-                        format!(
-                            r#"{{"Id":{id},"Level":{level},"TimeCreated":"{}","Message":"Event {id} of the Backup Service.\r\nDetails of event {id}."}}"#,
-                            iso(now - 30 - age as u64, ".1234567")
+                Some("no-source") => failure(
+                    "NoMatchingProvidersFound",
+                    &format!(
+                        "There is not an event provider on the localhost computer that matches \\\"{source}\\\"."
+                    ),
+                ),
+                Some(other) => return Err(format!("events:{other} is not a way a log reads")),
+                None => {
+                    let records: Vec<String> = self
+                        .events
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (_, level))| levels.contains(level))
+                        .take(500)
+                        .map(|(age, (id, level))| {
+                            format!(
+                                r#"{{"Id":{id},"Level":{level},"TimeCreated":"{}","Message":"Event {id} of the Backup Service.\r\nDetails of event {id}."}}"#,
+                                iso(now - 30 - age as u64, ".1234567")
+                            )
+                        })
+                        .collect();
+                    if records.is_empty() {
+                        failure(
+                            "NoMatchingEventsFound",
+                            "No events were found that match the specified selection criteria.",
                         )
-                    })
-                    .collect();
-                format!(r#""Records":[{}]"#, records.join(","))
-            }
+                    } else {
+                        format!(r#"{{"Records":[{}]}}"#, records.join(","))
+                    }
+                }
+            })
         };
         Ok(format!(
-            r#"{{"LogName":"{log}","Source":"{source}","Since":"{since}","Until":"{}","Computer":"fe01.contoso.com",{lookup},{reading}}}"#,
-            iso(now, "")
+            r#"{{"LogName":"{log}","Source":"{source}","Since":"{since}","Until":"{}","Computer":"fe01.contoso.com",{lookup},"Errors":{},"Warnings":{}}}"#,
+            iso(now, ""),
+            reading(&[1, 2])?,
+            reading(&[3])?
         ))
     }
 
