@@ -274,8 +274,15 @@ pub fn pool_objects(
                 if let Some(previous) = carry.previous.get(index) {
                     history::carry(&mut object, previous, envelope.collected_at, carry.max_age);
                 }
-                if let Reply::Failed(_) | Reply::TimedOut(_) = reply {
-                    let why = "not read: the collection failed before the log was read";
+                // Every pool object of a scheduled collection carries the same fields,
+                // failed or not, so that the check's series are the same on every run.
+                if !object.contains_key("BackupServiceEvents") {
+                    let why = match reply {
+                        Reply::Answered(_) => {
+                            "not read: the collector script's answer has no Events"
+                        }
+                        _ => "not read: the collection failed before the log was read",
+                    };
                     object.insert(
                         "BackupServiceEvents".into(),
                         history::events_not_read(carry.events, why),

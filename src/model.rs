@@ -212,6 +212,9 @@ pub enum EventReading {
     /// `Error`: the log could not be read (access denied...), or the document's events
     /// could not be understood: the reason.
     NotRead(String),
+    /// `Elsewhere`: the log read was another pool's server's; this pool's events are in
+    /// the logs of its own front ends: why, as the collector says it.
+    Elsewhere(String),
 }
 
 impl Default for EventReading {

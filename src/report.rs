@@ -171,7 +171,7 @@ fn age_summary(pools: &[PoolVerdict]) -> String {
 fn events_summary(pools: &[PoolVerdict]) -> String {
     let unread = pools
         .iter()
-        .filter(|p| p.events.is_some_and(|e| !e.read))
+        .filter(|p| p.events.is_some_and(|e| e.missing))
         .count();
     match (unread, pools.len()) {
         (0, _) => String::new(),
@@ -317,7 +317,8 @@ impl Perf {
 
     /// The bytes the item may take on another run, given its rendered length now: its
     /// value as wide as its maximum when it has one (a count never exceeds it), else
-    /// [`VALUE_ROOM`] digits.
+    /// [`VALUE_ROOM`] digits. A pool of no module (its collection failed) takes the
+    /// room of one of up to nine: every pool has five or six.
     fn room(&self, rendered: usize) -> usize {
         let widest = self.max.map_or(VALUE_ROOM, digits);
         let width = digits(self.value);
@@ -782,6 +783,13 @@ mod tests {
         let count = Perf::count("ok".into(), 2, 100);
         assert_eq!(count.render(), "ok=2;;;0;100");
         assert_eq!(count.room(count.render().len()), "ok=100;;;0;100".len());
+        // A pool of no module (its collection failed) takes the room of one of nine.
+        let failed = Perf::count("ok".into(), 0, 0);
+        let usual = Perf::count("ok".into(), 3, 9);
+        assert_eq!(
+            failed.room(failed.render().len()),
+            usual.room(usual.render().len())
+        );
         let age = Perf {
             label: "age".into(),
             value: 42,

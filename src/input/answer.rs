@@ -152,8 +152,8 @@ impl Answer {
             Err(error) => results::failed(pool, error),
         };
         object.extend(self.master.clone());
-        if let Some(events) = self.events.as_ref().and_then(|e| e.of_pool(pool)) {
-            object.insert("BackupServiceEvents".into(), events);
+        if let Some(events) = &self.events {
+            object.insert("BackupServiceEvents".into(), events.of_pool(pool));
         }
         let warnings = clip_warnings(self.warnings.iter().chain(&entry.warnings));
         if !warnings.is_empty() {

@@ -26,7 +26,18 @@ pub(super) fn evaluate_events(
             return Some(EventCounts {
                 errors: 0,
                 warnings: 0,
-                read: false,
+                missing: true,
+            });
+        }
+        // Expected, not a gap: where this pool's events are is said at -vv.
+        EventReading::Elsewhere(why) => {
+            notes.push(Note::source(format!(
+                "Backup Service events not in this document: {why}"
+            )));
+            return Some(EventCounts {
+                errors: 0,
+                warnings: 0,
+                missing: false,
             });
         }
         EventReading::Read {
@@ -54,7 +65,7 @@ pub(super) fn evaluate_events(
     Some(EventCounts {
         errors,
         warnings,
-        read: true,
+        missing: false,
     })
 }
 
@@ -189,7 +200,7 @@ mod tests {
             EventCounts {
                 errors: 2,
                 warnings: 1,
-                read: true
+                missing: false
             }
         );
         let quiet = Settings {
@@ -226,6 +237,14 @@ mod tests {
             "Backup Service events not read (the 'Lync Server' log of fe01.contoso.com): \
              Attempted to perform an unauthorized operation."
         );
-        assert!(!counts.read);
+        assert!(counts.missing);
+        let (findings, notes, counts) = evaluated(
+            EventReading::Elsewhere("the log read is that of fe01".into()),
+            &Settings::default(),
+        );
+        assert!(findings.is_empty());
+        assert_eq!(notes[0].verbosity, 2);
+        assert!(!counts.missing);
+        assert_eq!((counts.errors, counts.warnings), (0, 0));
     }
 }

@@ -43,7 +43,8 @@
 //! reports that export status; a module it does not have is added), `<Identity>+=<ExportStatus>`
 //! (one more entry of that module, with that status), `error:<id>` and
 //! `warning:<id>` (the Backup Service logged such an event half a minute ago),
-//! `storm:<n>` (n warnings 4011, newer than the step's other events),
+//! `storm:<n>` (n warnings 4011, newer than the step's other events), `deny:<pool>`
+//! (Get-CsBackupServiceStatus is denied for that pool),
 //! `events:denied` (the log may not be read), `events:no-source` (the source is not on
 //! the server), `computer:<pool>` or `computer:unknown` (what Get-CsComputer says of
 //! the server; by default that it belongs to the first pool).
@@ -246,7 +247,7 @@ impl Answer {
                 .iter()
                 .enumerate()
                 .map(|(index, pool)| {
-                    if pool.starts_with("denied") {
+                    if pool.starts_with("denied") || step.denied.contains(pool) {
                         format!(r#"{{"Pool":"{pool}","Error":"Get-CsBackupServiceStatus -PoolFqdn {pool}: Access is denied.","Warnings":[]}}"#)
                     } else {
                         entry(pool, &[result(pool, &step.modules(index), "")])
@@ -285,6 +286,8 @@ struct Step {
     log: Option<String>,
     /// `computer:<pool>`: the pool Get-CsComputer names; `unknown` for an error.
     computer: Option<String>,
+    /// `deny:<pool>`: pools Get-CsBackupServiceStatus is denied for.
+    denied: Vec<String>,
 }
 
 impl Step {
@@ -306,6 +309,7 @@ impl Step {
                 }
                 (None, Some(("events", how))) => step.log = Some(how.into()),
                 (None, Some(("computer", pool))) => step.computer = Some(pool.into()),
+                (None, Some(("deny", pool))) => step.denied.push(pool.into()),
                 _ => return Err(format!("a step word it does not know: {word}")),
             }
         }

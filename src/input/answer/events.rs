@@ -55,11 +55,30 @@ impl Events {
         Some(Events { object, pool })
     }
 
-    /// `BackupServiceEvents` for `pool`, if the events concern it.
-    pub(super) fn of_pool(&self, pool: &str) -> Option<Value> {
+    /// `BackupServiceEvents` for `pool`: the events, when they concern it; otherwise the
+    /// window and whose log it was, with `Elsewhere` saying so. Every pool object of a
+    /// collection carries the same fields, so the check's series are the same whichever
+    /// pool the server serves and whether `Get-CsComputer` could tell.
+    pub(super) fn of_pool(&self, pool: &str) -> Value {
         match &self.pool {
-            Ok(own) if !same_fqdn(own, pool) => None,
-            _ => Some(Value::Object(self.object.clone())),
+            Ok(own) if !same_fqdn(own, pool) => {
+                let mut elsewhere: Map<String, Value> =
+                    ["LogName", "Source", "Computer", "Since", "Until"]
+                        .iter()
+                        .filter_map(|key| Some((key.to_string(), self.object.get(*key)?.clone())))
+                        .collect();
+                let computer = self.object.get("Computer").map(as_text).unwrap_or_default();
+                elsewhere.insert(
+                    "Elsewhere".into(),
+                    format!(
+                        "the log read is that of {computer}, a server of {own}: this pool's \
+                         Backup Service writes to the logs of its own front ends"
+                    )
+                    .into(),
+                );
+                Value::Object(elsewhere)
+            }
+            _ => Value::Object(self.object.clone()),
         }
     }
 }
@@ -250,7 +269,7 @@ mod tests {
         let warnings = vec![record(4011, 3, "2026-11-29T03:59:40Z", "Slow")];
         let events =
             decided(json!({"Errors": {"Records": errors}, "Warnings": {"Records": warnings}}));
-        let object = events.of_pool("POOL01.contoso.com.").unwrap();
+        let object = events.of_pool("POOL01.contoso.com.");
         assert_eq!(object["Errors"], json!(9));
         assert_eq!(object["Warnings"], json!(1));
         let latest = object["Latest"].as_array().unwrap();
@@ -266,7 +285,16 @@ mod tests {
             json!("2026-11-29T03:57:00.1234567Z")
         );
         assert_eq!(object["Computer"], json!("fe01.contoso.com"));
-        assert!(events.of_pool("pool02.contoso.com").is_none());
+        let other = events.of_pool("pool02.contoso.com");
+        assert_eq!(
+            other,
+            json!({"LogName": "Lync Server", "Source": "LS Backup Service",
+                "Computer": "fe01.contoso.com", "Since": "2026-11-29T03:55:00Z",
+                "Until": "2026-11-29T04:00:01Z",
+                "Elsewhere": "the log read is that of fe01.contoso.com, a server of \
+                    pool01.contoso.com: this pool's Backup Service writes to the logs of its \
+                    own front ends"})
+        );
     }
 
     #[test]
@@ -279,8 +307,7 @@ mod tests {
         let errors = vec![record(4069, 2, "2026-11-29T03:56:00Z", "Cannot update.")];
         let object =
             decided(json!({"Errors": {"Records": errors}, "Warnings": {"Records": warnings}}))
-                .of_pool("pool01.contoso.com")
-                .unwrap();
+                .of_pool("pool01.contoso.com");
         assert_eq!(
             (&object["Errors"], &object["Warnings"]),
             (&json!(1), &json!(500))
@@ -293,8 +320,7 @@ mod tests {
             .map(|_| record(4069, 2, "2026-11-29T03:56:00Z", "x"))
             .collect();
         let object = decided(json!({"Errors": {"Records": many}, "Warnings": none()}))
-            .of_pool("pool01.contoso.com")
-            .unwrap();
+            .of_pool("pool01.contoso.com");
         assert_eq!(object["Errors"], json!(EVENTS_READ_AT_MOST));
     }
 
@@ -302,9 +328,7 @@ mod tests {
     fn no_events_no_source_and_no_access_are_told_apart_by_the_error_id() {
         let failure = |id: &str, message: &str| {
             let failed = json!({"Failure": {"Id": id, "Message": message}});
-            decided(json!({"Errors": failed, "Warnings": none()}))
-                .of_pool("pool01.contoso.com")
-                .unwrap()
+            decided(json!({"Errors": failed, "Warnings": none()})).of_pool("pool01.contoso.com")
         };
         let none = failure(
             "NoMatchingEventsFound,Microsoft.PowerShell.Commands.GetWinEventCommand",
@@ -340,7 +364,7 @@ mod tests {
         map.insert("GetCsComputerError".into(), json!("Access is denied."));
         let events = Events::decide(Some(&unknown)).unwrap();
         for pool in ["pool01.contoso.com", "pool02.contoso.com"] {
-            let object = events.of_pool(pool).unwrap();
+            let object = events.of_pool(pool);
             assert_eq!(
                 object["ComputerPoolError"],
                 json!("Get-CsComputer -Identity fe01.contoso.com: Access is denied.")

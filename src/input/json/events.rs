@@ -47,6 +47,10 @@ fn reading(properties: &Object) -> EventReading {
     if let Some(error) = get(properties, "Error").filter(|e| !e.is_null()) {
         return EventReading::NotRead(string(error).unwrap_or_else(|| compact(error)));
     }
+    if let Some(elsewhere) = get(properties, "Elsewhere").filter(|e| !e.is_null()) {
+        let why = string(elsewhere).unwrap_or_else(|| compact(elsewhere));
+        return EventReading::Elsewhere(clip(&why, LONGEST_MESSAGE));
+    }
     // Clipped to what the collector reads at most: a larger count says no more than
     // "at least" that, and takes no more room in the output.
     let count = |key: &str| match get(properties, key) {
@@ -177,5 +181,10 @@ mod tests {
         assert!(not_read(r#"{"Warnings":0}"#).contains("no Errors count"));
         assert!(not_read(r#"[1]"#).contains("not an object"));
         assert_eq!(events("null"), None);
+        let elsewhere = events(r#"{"Elsewhere":"the log read is that of fe01","Until":"x"}"#);
+        assert_eq!(
+            elsewhere.unwrap().reading,
+            EventReading::Elsewhere("the log read is that of fe01".into())
+        );
     }
 }
