@@ -211,8 +211,8 @@ pub struct CollectArgs {
     #[arg(short = 't', long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub timeout: u64,
 
-    /// The oldest previous document whose history is carried forward (how long each status has lasted); an older one, like one that is unreadable, for another pool or from the future, starts the history again. Three collection intervals
-    #[arg(long, value_name = "SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    /// The oldest previous document whose history is carried forward (how long each status has lasted); an older one, like one that is unreadable, for another pool or from the future, starts the history again. Three and a half 5-minute intervals: two missed runs, whatever the load times
+    #[arg(long, value_name = "SECONDS", default_value_t = 1050, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub history_max_age: u64,
 
     /// The event log the Backup Service writes to; its Critical, Error and Warning events since the collection before are counted and the latest kept

@@ -183,8 +183,6 @@ impl Sequence {
 #[test]
 fn a_backlog_is_timed_across_collections() {
     // Steady, then a backlog over eight collections five minutes apart, then steady.
-    // The thresholds (600 s, 1800 s) fall on collections, where the real seconds
-    // between two runs decide; the levels are asserted between them.
     let mut steps = vec!["steady"];
     steps.extend(repeated(BACKLOG, 9));
     steps.push("steady");
@@ -254,6 +252,33 @@ fn a_backlog_is_timed_across_collections() {
 }
 
 #[test]
+fn the_default_thresholds_fall_between_collections() {
+    // The collection that first saw the backlog loaded the module 40 s faster, or
+    // slower, than the ones after it: each later duration is that much longer, or
+    // shorter, than whole intervals. The verdicts are the same either way.
+    let expected = [0, 0, 0, 1, 1, 1, 1, 2];
+    let mut verdicts = vec![];
+    for skew in [-40, 40] {
+        let mut steps = vec!["steady"];
+        steps.extend(repeated(BACKLOG, 8));
+        let sequence = Sequence::new(&format!("skew{skew}"), &steps);
+        let out = sequence.next();
+        sequence.later();
+        let mut codes = vec![check(&out, &NOT_MASTER).code];
+        age(&out, INTERVAL + skew);
+        sequence.next();
+        codes.push(check(&out, &NOT_MASTER).code);
+        for _ in 0..6 {
+            sequence.later();
+            codes.push(check(&out, &NOT_MASTER).code);
+        }
+        verdicts.push(codes);
+    }
+    assert_eq!(verdicts[0], expected, "40 s shorter");
+    assert_eq!(verdicts[1], expected, "40 s longer");
+}
+
+#[test]
 fn a_backlog_older_than_the_history_is_a_lower_bound() {
     let sequence = Sequence::new("lower-bound", &repeated(BACKLOG, 9));
     let out = sequence.next();
@@ -288,7 +313,7 @@ fn a_module_stuck_in_not_initialized_becomes_a_warning() {
     sequence.later();
     check(&out, &NOT_MASTER).expect(
         1,
-        "WARNING - pool01.contoso.com: ConfServices.DataConf export NotInitialized for at least 65 min (no export has started yet, outside the --not-initialized-warning range 3600",
+        "WARNING - pool01.contoso.com: ConfServices.DataConf export NotInitialized for at least 65 min (no export has started yet, outside the --not-initialized-warning range 3750",
     );
 }
 
@@ -319,7 +344,7 @@ fn a_gap_of_a_day_gives_no_history_unless_allowed() {
     let (document, checked) = backlog_twice("gap", |out| age(out, 86_400));
     assert_eq!(
         document["HistoryRestart"],
-        "the previous document is 24 h 0 min old, more than --history-max-age 900 s"
+        "the previous document is 24 h 0 min old, more than --history-max-age 1050 s"
     );
     checked.expect(1, "NonSteadyState for at least 0 s (");
 
@@ -568,7 +593,7 @@ fn backup_service_events_are_read_from_one_collection_to_the_next() {
         (&0.into(), &0.into())
     );
     let window = collected_at(&first) - event_time(&first, "Since");
-    assert!((900..905).contains(&window), "{window}");
+    assert!((1050..1055).contains(&window), "{window}");
     let checked = check(&out, &NOT_MASTER);
     checked.expect(
         0,

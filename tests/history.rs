@@ -53,16 +53,16 @@ fn a_backlog_is_graded_by_how_long_it_has_lasted() {
         1,
         "WARNING - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for 20 min \
          (changes exceed the Backup Service's capacity, a backlog is building, outside the \
-         --backlog-warning range 600",
+         --backlog-warning range 750",
     );
     let run = check_json(&document("NonSteadyState", 42, 120, ""), &[]);
     run.assert(
         2,
         "CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for 42 min",
     );
-    assert!(run.stdout.contains("outside the --backlog-critical range 1800: a failover now would lose the changes not yet backed up"), "{}", run.stdout);
+    assert!(run.stdout.contains("outside the --backlog-critical range 1950: a failover now would lose the changes not yet backed up"), "{}", run.stdout);
     assert!(
-        run.perfdata().contains(" backlog_age=2520s;600;1800;0"),
+        run.perfdata().contains(" backlog_age=2520s;750;1950;0"),
         "{}",
         run.perfdata()
     );
@@ -155,7 +155,7 @@ fn a_module_stuck_in_not_initialized_is_a_warning_wherever_the_cms_is() {
     let run = check_json(&document("NotInitialized", 125, 125, ""), &NOT_MASTER);
     run.assert(
         1,
-        "WARNING - pool01.contoso.com: ConfServices.DataConf export NotInitialized for at least 2 h 5 min (no export has started yet, outside the --not-initialized-warning range 3600: its replication never began",
+        "WARNING - pool01.contoso.com: ConfServices.DataConf export NotInitialized for at least 2 h 5 min (no export has started yet, outside the --not-initialized-warning range 3750: its replication never began",
     );
     check_json(
         &document("NotInitialized", 125, 125, ""),

@@ -99,10 +99,25 @@ mod tests {
     #[test]
     fn the_default_ranges_grade_a_backlog_by_its_duration() {
         assert_eq!(level(0, false), Level::Ok);
-        assert_eq!(level(600, false), Level::Ok);
-        assert_eq!(level(601, false), Level::Warning);
-        assert_eq!(level(1800, false), Level::Warning);
-        assert_eq!(level(1801, false), Level::Critical);
+        assert_eq!(level(750, false), Level::Ok);
+        assert_eq!(level(751, false), Level::Warning);
+        assert_eq!(level(1950, false), Level::Warning);
+        assert_eq!(level(1951, false), Level::Critical);
+    }
+
+    #[test]
+    fn the_defaults_fall_between_collections() {
+        // At the n-th collection after the first that saw it, a backlog has lasted
+        // n intervals, give or take the module's load times: the same level either way.
+        let interval = 300; // the collector's default interval
+        let expected = [0, 0, 0, 1, 1, 1, 1, 2, 2];
+        for (n, grade) in expected.into_iter().enumerate() {
+            let grade = [Level::Ok, Level::Warning, Level::Critical][grade];
+            for skew in [-140, -60, 0, 60, 140] {
+                let seconds = (n as i64 * interval + skew).max(0);
+                assert_eq!(level(seconds, false), grade, "{n} intervals {skew:+} s");
+            }
+        }
     }
 
     #[test]

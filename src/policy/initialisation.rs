@@ -65,8 +65,14 @@ mod tests {
             )
             .0
         };
-        assert_eq!(wait(3600, false), Level::Ok);
-        assert_eq!(wait(3601, false), Level::Warning);
+        assert_eq!(wait(3750, false), Level::Ok);
+        assert_eq!(wait(3751, false), Level::Warning);
+        // Halfway between the 12th and 13th interval after the first that saw it.
+        let interval = 300; // the collector's default interval
+        for skew in [-140, 0, 140] {
+            assert_eq!(wait(12 * interval + skew, false), Level::Ok);
+            assert_eq!(wait(13 * interval + skew, false), Level::Warning);
+        }
         assert_eq!(wait(7200, true), Level::Warning);
         assert_eq!(judge(Level::Ok, "x".into(), None, &settings).0, Level::Ok);
         assert!(!applies_to(" centralmgmt.cmsmaster"));

@@ -165,10 +165,15 @@ pub struct Settings {
 }
 
 /// The defaults of the duration thresholds, as the command line gives them (the README
-/// says why these values).
-pub const BACKLOG_WARNING: &str = "600";
-pub const BACKLOG_CRITICAL: &str = "1800";
-pub const NOT_INITIALIZED_WARNING: &str = "3600";
+/// says why these values). A duration is measured between two collections, so at the
+/// default 5-minute interval it comes in steps of 300 s, give or take the difference
+/// between the module's load times at the two: each default lies halfway between two
+/// steps, where no load time can move a duration across it. WARNING from the fourth
+/// collection that sees a backlog (900 s), CRITICAL from the eighth (2100 s); a stuck
+/// `NotInitialized` from the fourteenth (3900 s).
+pub const BACKLOG_WARNING: &str = "750";
+pub const BACKLOG_CRITICAL: &str = "1950";
+pub const NOT_INITIALIZED_WARNING: &str = "3750";
 
 impl Default for Settings {
     fn default() -> Self {
