@@ -113,6 +113,37 @@ fn a_backlog_older_than_the_history_is_a_lower_bound() {
 }
 
 #[test]
+fn without_collected_at_no_duration_is_measured() {
+    // On standard input the document has no file time either: a duration to now would
+    // count the time since the collection as backlog, and claim it exact.
+    let long = document("NonSteadyState", 60, 120, "");
+    let at = long.find(r#""CollectedAt""#).unwrap();
+    let end = at + long[at..].find(',').unwrap() + 1;
+    let without = format!("{}{}", &long[..at], &long[end..]);
+    let stdin = check_json(&without, &["-v"]);
+    stdin.assert(
+        1,
+        "WARNING - pool01.contoso.com: ConfServices.DataConf export NonSteadyState (changes exceed",
+    );
+    assert!(!stdin.stdout.contains(" for "), "{}", stdin.stdout);
+    assert!(
+        stdin.stdout.contains(
+            "[NOTE] pool01.contoso.com: no readable CollectedAt: how long each status has lasted \
+             is not measured (a duration is measured to the collection, never to now)"
+        ),
+        "{}",
+        stdin.stdout
+    );
+    // A file's time is not when the collector saw the statuses either.
+    let (_dir, path) = file("history.json", without.as_bytes());
+    let from_file = run(&["-f", path.to_str().unwrap()], None);
+    from_file.assert(
+        1,
+        "ConfServices.DataConf export NonSteadyState (changes exceed",
+    );
+}
+
+#[test]
 fn without_history_a_backlog_is_the_seeds_warning_as_before() {
     let raw = status_json(
         Some(P),

@@ -28,7 +28,7 @@ pub(super) fn evaluate_pool(
     let mut notes = collection_notes(&pool, role);
     findings.extend(collection_finding(&pool, settings));
     let failed = pool.error.is_some();
-    let history = History::of(&pool, modified, now, &mut notes);
+    let history = History::of(&pool, &mut notes);
     let judged = Judged {
         role,
         settings,
