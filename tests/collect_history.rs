@@ -313,8 +313,9 @@ fn a_module_stuck_in_not_initialized_becomes_a_warning() {
     sequence.later();
     check(&out, &NOT_MASTER).expect(
         1,
-        "WARNING - pool01.contoso.com: ConfServices.DataConf export NotInitialized for at least 65 min (no export has started yet, outside the --not-initialized-warning range 3750",
-    );
+        "WARNING - pool01.contoso.com: ConfServices.DataConf export NotInitialized for at least 65 min (no export has started yet, 390",
+    )
+    .expect(1, " s outside the --not-initialized-warning range 3750");
 }
 
 /// Two collections of a backlog with `between` applied to the first document; the

@@ -52,8 +52,8 @@ fn a_backlog_is_graded_by_how_long_it_has_lasted() {
     check_json(&document("NonSteadyState", 20, 120, ""), &[]).assert(
         1,
         "WARNING - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for 20 min \
-         (changes exceed the Backup Service's capacity, a backlog is building, outside the \
-         --backlog-warning range 750",
+         (changes exceed the Backup Service's capacity, a backlog is building, 1200 s outside \
+         the --backlog-warning range 750",
     );
     let run = check_json(&document("NonSteadyState", 42, 120, ""), &[]);
     run.assert(
@@ -163,6 +163,63 @@ fn without_history_a_backlog_is_the_seeds_warning_as_before() {
 }
 
 #[test]
+fn a_backlog_just_beyond_a_range_says_its_seconds() {
+    // 12 min 31 s: "for 12 min" alone would read as within 750 s.
+    let now = jiff::Timestamp::now().as_second();
+    let at = |seconds: i64| {
+        jiff::Timestamp::from_second(now - seconds)
+            .unwrap()
+            .to_string()
+    };
+    let doc = format!(
+        r#"{{"PoolFqdn":"{P}","CollectedAt":"{}","HistorySince":"{}",
+            "BackupModules":[{{"Identity":"ConfServices.DataConf","ExportStatus":"NonSteadyState",
+            "ImportStatus":"NormalState","ExportStatusSince":"{}","ImportStatusSince":"{}"}}]}}"#,
+        at(0),
+        at(7200),
+        at(751),
+        at(7200)
+    );
+    check_json(&doc, &[]).assert(
+        1,
+        "ConfServices.DataConf export NonSteadyState for 12 min (changes exceed the Backup \
+         Service's capacity, a backlog is building, 751 s outside the --backlog-warning range 750",
+    );
+}
+
+#[test]
+fn backlog_age_counts_the_overall_status_and_loses_its_ranges_to_map() {
+    // OverallExportStatus NonSteadyState for an hour: the state and backlog_age agree.
+    let doc = document(
+        "SteadyState",
+        120,
+        120,
+        &format!(
+            r#""OverallExportStatus":"NonSteadyState","OverallExportStatusSince":"{}","#,
+            ago(60)
+        ),
+    );
+    let run = check_json(&doc, &[]);
+    run.assert(
+        2,
+        "CRITICAL - pool01.contoso.com: overall export NonSteadyState for 60 min (",
+    );
+    assert!(
+        run.perfdata().contains(" backlog_age=3600s;750;1950;0"),
+        "{}",
+        run.perfdata()
+    );
+    // With --map for NonSteadyState the ranges decide nothing: none in the perfdata.
+    let run = check_json(&doc, &["--map", "export:NonSteadyState=ok"]);
+    run.assert(0, "OK - ");
+    assert!(
+        run.perfdata().contains(" backlog_age=3600s;;;0"),
+        "{}",
+        run.perfdata()
+    );
+}
+
+#[test]
 fn map_for_the_status_overrides_the_duration() {
     let long = document("NonSteadyState", 42, 120, "");
     let run = check_json(&long, &["--map", "export:NonSteadyState=warning"]);
@@ -186,7 +243,7 @@ fn a_module_stuck_in_not_initialized_is_a_warning_wherever_the_cms_is() {
     let run = check_json(&document("NotInitialized", 125, 125, ""), &NOT_MASTER);
     run.assert(
         1,
-        "WARNING - pool01.contoso.com: ConfServices.DataConf export NotInitialized for at least 2 h 5 min (no export has started yet, outside the --not-initialized-warning range 3750: its replication never began",
+        "WARNING - pool01.contoso.com: ConfServices.DataConf export NotInitialized for at least 2 h 5 min (no export has started yet, 7500 s outside the --not-initialized-warning range 3750: its replication never began",
     );
     check_json(
         &document("NotInitialized", 125, 125, ""),

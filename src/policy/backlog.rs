@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use super::{Lasted, Level, ModuleVerdict, Settings, Threshold};
+use super::{Lasted, Level, Settings, StatusVerdict, Threshold};
 use crate::model::ExportStatus;
 
 /// The level and reason of a `NonSteadyState` that has lasted `lasted`, from the seed's.
@@ -21,14 +21,16 @@ pub(super) fn judge(
         return (seed, meaning);
     };
     let beyond = beyond(lasted.seconds, settings);
+    // The seconds, as the range compares them: "for 12 min" may be 751 s or 779 s.
+    let seconds = lasted.seconds;
     match (beyond, lasted.lower_bound) {
         (Some((level, which, range)), bound) => {
             let level = if bound { level.max(seed) } else { level };
             (
                 level,
                 format!(
-                    "{meaning}, {} the --backlog-{which} range {}: a failover now would lose the \
-                     changes not yet backed up",
+                    "{meaning}, {seconds} s {} the --backlog-{which} range {}: a failover now \
+                     would lose the changes not yet backed up",
                     range.alerting_side(),
                     range.as_str()
                 )
@@ -38,7 +40,7 @@ pub(super) fn judge(
         (None, false) => (
             Level::Ok,
             format!(
-                "{meaning}, within the --backlog-warning range {}",
+                "{meaning}, {seconds} s within the --backlog-warning range {}",
                 settings.backlog_warning.as_str()
             )
             .into(),
@@ -66,13 +68,13 @@ fn beyond(seconds: i64, settings: &Settings) -> Option<(Level, &'static str, &Th
     }
 }
 
-/// How long the longest current backlog of the modules has lasted (0 without one), for
+/// How long the longest current backlog has lasted, of the modules' exports and the
+/// pool's `OverallExportStatus` (0 without one, or when how long is not known), for
 /// perfdata: a lower bound counts as what it is known to be.
-pub(super) fn longest(modules: &[ModuleVerdict]) -> i64 {
-    modules
-        .iter()
-        .filter(|m| ExportStatus::from_name(&m.export.shown) == Some(ExportStatus::NonSteadyState))
-        .filter_map(|m| m.export.lasted)
+pub(super) fn longest<'a>(exports: impl Iterator<Item = &'a StatusVerdict>) -> i64 {
+    exports
+        .filter(|s| ExportStatus::from_name(&s.shown) == Some(ExportStatus::NonSteadyState))
+        .filter_map(|s| s.lasted)
         .map(|lasted| lasted.seconds)
         .max()
         .unwrap_or(0)

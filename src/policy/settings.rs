@@ -175,6 +175,21 @@ pub const BACKLOG_WARNING: &str = "750";
 pub const BACKLOG_CRITICAL: &str = "1950";
 pub const NOT_INITIALIZED_WARNING: &str = "3750";
 
+impl Settings {
+    /// The `--map` that sets the level of `status` in `direction`, if any: the last
+    /// that matches wins.
+    pub fn mapping(&self, direction: Direction, status: &str) -> Option<&Mapping> {
+        self.mappings.iter().rev().find(|m| {
+            m.direction.is_none_or(|d| d == direction) && m.status.eq_ignore_ascii_case(status)
+        })
+    }
+
+    /// Whether a `--map` sets the level of `status` in `direction`.
+    pub fn maps(&self, direction: Direction, status: &str) -> bool {
+        self.mapping(direction, status).is_some()
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
