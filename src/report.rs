@@ -181,41 +181,58 @@ fn events_summary(pools: &[PoolVerdict]) -> String {
     }
 }
 
+/// The long output: the lines that judge, worst first (CRITICAL, WARNING, UNKNOWN, then
+/// OK), each level in document order, then the notes in document order. Worst first so
+/// that when `--max-output` cuts the long output, the problems are what stays.
 fn long_output(evaluation: &Evaluation, verbosity: u8) -> Vec<String> {
-    let mut lines = Vec::new();
+    let mut judged: Vec<(Level, String)> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     if verbosity == 0 {
         for (pool, finding) in evaluation
             .all_findings()
             .filter(|(_, f)| f.level != Level::Ok)
         {
-            lines.push(finding_line(pool, finding));
+            judged.push((finding.level, finding_line(pool, finding)));
         }
         for pool in &evaluation.pools {
-            pool_notes(pool, 0, &mut lines);
+            pool_notes(pool, 0, &mut notes);
         }
-        return lines;
+    } else {
+        for pool in &evaluation.pools {
+            pool_lines(pool, verbosity, &mut judged, &mut notes);
+        }
+        for finding in &evaluation.findings {
+            judged.push((finding.level, finding_line(None, finding)));
+        }
+        notes.extend(
+            evaluation
+                .notes
+                .iter()
+                .filter(|n| n.verbosity <= verbosity)
+                .map(|n| format!("{NOTE} {}", n.text)),
+        );
     }
-    for pool in &evaluation.pools {
-        pool_lines(pool, verbosity, &mut lines);
-    }
-    for finding in &evaluation.findings {
-        lines.push(finding_line(None, finding));
-    }
-    lines.extend(
-        evaluation
-            .notes
-            .iter()
-            .filter(|n| n.verbosity <= verbosity)
-            .map(|n| format!("{NOTE} {}", n.text)),
-    );
-    lines
+    // Stable: document order within each level.
+    judged.sort_by_key(|(level, _)| std::cmp::Reverse(*level));
+    judged
+        .into_iter()
+        .map(|(_, line)| line)
+        .chain(notes)
+        .collect()
 }
 
 /// The tag of a line that judges nothing: a note, a source, a property. Not a state, so
 /// Icinga Web shows it as text and no note can pass for a verdict.
 const NOTE: &str = "[NOTE]";
 
-fn pool_lines(pool: &PoolVerdict, verbosity: u8, lines: &mut Vec<String>) {
+/// One pool's lines at `-v` and more: a line per module and per finding that is not
+/// about one status, with their levels, into `judged`; its notes into `notes`.
+fn pool_lines(
+    pool: &PoolVerdict,
+    verbosity: u8,
+    judged: &mut Vec<(Level, String)>,
+    notes: &mut Vec<String>,
+) {
     let name = &pool.name;
     for module in &pool.modules {
         let status = |s: &crate::policy::StatusVerdict| {
@@ -225,32 +242,35 @@ fn pool_lines(pool: &PoolVerdict, verbosity: u8, lines: &mut Vec<String>) {
                 level => format!("{}{lasted} ({level}: {})", s.shown, s.reason),
             }
         };
-        lines.push(format!(
-            "[{}] {name}: {} export {}, import {}",
+        judged.push((
             module.level(),
-            module.name,
-            status(&module.export),
-            status(&module.import)
+            format!(
+                "[{}] {name}: {} export {}, import {}",
+                module.level(),
+                module.name,
+                status(&module.export),
+                status(&module.import)
+            ),
         ));
-        if verbosity >= 3 {
-            lines.extend(
-                module
-                    .other
-                    .iter()
-                    .map(|(k, v)| format!("{NOTE} {name}: {}: {k}: {v}", module.name)),
-            );
-        }
     }
     for finding in pool
         .findings
         .iter()
         .filter(|f| f.subject != Subject::Status)
     {
-        lines.push(finding_line(Some(name), finding));
+        judged.push((finding.level, finding_line(Some(name), finding)));
     }
-    pool_notes(pool, verbosity, lines);
+    pool_notes(pool, verbosity, notes);
     if verbosity >= 3 {
-        lines.extend(
+        for module in &pool.modules {
+            notes.extend(
+                module
+                    .other
+                    .iter()
+                    .map(|(k, v)| format!("{NOTE} {name}: {}: {k}: {v}", module.name)),
+            );
+        }
+        notes.extend(
             pool.other
                 .iter()
                 .map(|(k, v)| format!("{NOTE} {name}: {k}: {v}")),
@@ -705,9 +725,13 @@ mod tests {
             ),
             "{first}"
         );
+        // The long output lists the worst first.
         assert_eq!(
-            text.lines().nth(1),
-            Some("[WARNING] p1: A export NonSteadyState")
+            text.lines().skip(1).collect::<Vec<_>>(),
+            [
+                "[CRITICAL] p1: collection failed: x / y, z",
+                "[WARNING] p1: A export NonSteadyState"
+            ]
         );
     }
 
