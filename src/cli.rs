@@ -264,9 +264,11 @@ pub fn parse_event_name(text: &str) -> Result<String, String> {
             .chars()
             .any(|c| c.is_control() || c == '\'' || c == '"')
     {
+        // Escaped, so that a line break or tab shows as what it is: printed as a space
+        // it would make the name look valid.
         return Err(format!(
-            "'{}' is not an event log or source name: give it as Event Viewer shows it, e.g. 'Lync Server' or 'LS Backup Service', without quotes inside",
-            crate::model::clip(text, 60)
+            "'{}' is not an event log or source name: give it as Event Viewer shows it, e.g. 'Lync Server' or 'LS Backup Service', without quotes or control characters inside",
+            crate::model::clip(&text.escape_default().to_string(), 60)
         ));
     }
     Ok(name.to_owned())

@@ -422,12 +422,27 @@ fn check_place(path: &Path) -> Result<(), String> {
         _ => Path::new("."),
     };
     folder::check(folder, path).map_err(|reason| refusal(path, &reason))?;
-    if !folder.is_dir() {
-        return Err(format!(
-            "cannot write {}: the folder {} does not exist; create it (Register-CsBackupCollector.ps1 does) or write elsewhere",
-            path.display(),
-            folder.display()
-        ));
+    let cannot = |why: String| Err(format!("cannot write {}: {why}", path.display()));
+    match std::fs::metadata(folder) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return cannot(format!(
+                "{} is a file, not a folder; --out-dir names the folder for the status files",
+                folder.display()
+            ))
+        }
+        Err(_) => {
+            return cannot(format!(
+                "the folder {} does not exist; create it (Register-CsBackupCollector.ps1 does) or write elsewhere",
+                folder.display()
+            ))
+        }
+    }
+    if path.is_dir() {
+        return cannot(
+            "it is a folder; --out names the status file to write (--out-dir writes one file per pool into a folder)"
+                .into(),
+        );
     }
     Ok(())
 }

@@ -346,6 +346,37 @@ fn an_unwritable_out_path_fails_with_one_line() {
     );
 }
 
+#[test]
+fn a_file_for_a_folder_or_a_folder_for_a_file_is_refused_before_powershell_runs() {
+    let dir = scratch("file-for-folder");
+    let file = dir.join("s1.json");
+    std::fs::write(&file, "{}").unwrap();
+    let ran = run(&mut collector_per_pool(&dir, "answer", &[POOL1], &file));
+    assert_eq!(ran.code(), Some(1));
+    assert_one_line(&ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("s1.json is a file, not a folder; --out-dir names the folder"),
+        "{}",
+        ran.stderr
+    );
+    let folder = dir.join("adir");
+    std::fs::create_dir(&folder).unwrap();
+    let ran = run(&mut collector(&dir, "answer", &[POOL1], &folder));
+    assert_eq!(ran.code(), Some(1));
+    assert_one_line(&ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("adir: it is a folder; --out names the status file"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        stand_in_pids(&dir).is_empty(),
+        "refused before PowerShell runs"
+    );
+}
+
 /// Whether the tests run as root, who alone may give a file to another account.
 fn is_root(dir: &Path) -> bool {
     let probe = dir.join("probe");

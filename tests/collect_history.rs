@@ -851,4 +851,12 @@ fn the_log_and_source_are_options_and_checked_as_names() {
         said.contains("is not an event log or source name"),
         "{said}"
     );
+    // A line break is shown as one, not as a space that makes the name look valid.
+    let ran = sequence.collect(&[POOL1], &out, &["--event-log", "Lync\nServer"]);
+    assert_eq!(ran.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&ran.stderr);
+    assert!(
+        said.contains("'Lync\\nServer' is not an event log or source name"),
+        "{said}"
+    );
 }
