@@ -113,6 +113,25 @@ fn a_backlog_older_than_the_history_is_a_lower_bound() {
 }
 
 #[test]
+fn history_times_are_read_as_collected_at_is() {
+    // A Unix time, as a number or as text, as CollectedAt takes it.
+    let now = jiff::Timestamp::now().as_second();
+    for since in [format!("{}", now - 2520), format!("\"{}\"", now - 2520)] {
+        let doc = format!(
+            r#"{{"PoolFqdn":"{P}","CollectedAt":{now},"HistorySince":{},
+                "BackupModules":[{{"Identity":"ConfServices.DataConf","ExportStatus":"NonSteadyState",
+                "ImportStatus":"NormalState","ExportStatusSince":{since},"ImportStatusSince":{}}}]}}"#,
+            now - 7200,
+            now - 7200
+        );
+        check_json(&doc, &[]).assert(
+            2,
+            "CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for 42 min (",
+        );
+    }
+}
+
+#[test]
 fn without_collected_at_no_duration_is_measured() {
     // On standard input the document has no file time either: a duration to now would
     // count the time since the collection as backlog, and claim it exact.
