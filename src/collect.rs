@@ -44,6 +44,11 @@ pub use powershell::{default_program as default_powershell, EventQuery, POOLS_VA
 /// The most of PowerShell's standard output the collector keeps: the check's own
 /// default `--max-input`.
 const MAX_STATUS_BYTES: usize = 16 * 1024 * 1024;
+/// The most of a previous document read back for its history: a hundred times what a
+/// collection of twenty pools writes, and little enough that reading it (a JSON tree
+/// takes ten times its size and more) never costs the collector much memory. A larger
+/// one gives no history.
+const MAX_PREVIOUS_BYTES: u64 = 4 * 1024 * 1024;
 /// Enough of standard error for the first lines of any message.
 const MAX_STDERR_BYTES: usize = 64 * 1024;
 /// How many lines of PowerShell's standard error an `Error` quotes.
@@ -372,7 +377,7 @@ impl Target<'_> {
 
     /// The documents these files hold now, for each of `pools` in order.
     fn previous(&self, pools: &[String], horizon: Horizon) -> Vec<Previous> {
-        let max = MAX_STATUS_BYTES as u64 * 2;
+        let max = MAX_PREVIOUS_BYTES;
         match self {
             Target::Document(path) => previous::read(path, pools, horizon, max),
             Target::Folder(dir) => pools

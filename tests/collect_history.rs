@@ -428,6 +428,20 @@ fn another_pools_file_unreadable_files_and_failed_collections_give_no_history() 
         "the previous document holds another pool (pool01.contoso.com)"
     );
 
+    // A file far larger than any the collector writes is not read: its JSON tree would
+    // cost the collector ten times its size in memory.
+    let (document, _) = backlog_twice("huge", |out| {
+        let mut huge = read(out);
+        huge["Padding"] = "x".repeat(5 << 20).into();
+        std::fs::write(out, serde_json::to_vec(&huge).unwrap()).unwrap();
+    });
+    let restart = document["HistoryRestart"].as_str().unwrap();
+    assert!(
+        restart.starts_with("the previous document is unreadable: ")
+            && restart.ends_with(" bytes, more than the 4194304 its history is read from"),
+        "{restart}"
+    );
+
     // A torn file.
     let (document, _) = backlog_twice("torn", |out| std::fs::write(out, "{\"PoolFqdn\":").unwrap());
     assert!(document["HistoryRestart"]
