@@ -17,7 +17,8 @@ States (ExportStatus: this pool -> its backup pool; ImportStatus: backup pool ->
   export SteadyState     OK        all changes fit in one batch, no backlog
   export NonSteadyState  WARNING   a backlog is building; with the collector's history, by how
                                    long: OK within --backlog-warning, WARNING beyond it, CRITICAL
-                                   beyond --backlog-critical (a lower bound: never below WARNING)
+                                   beyond --backlog-critical (a lower bound: never below WARNING);
+                                   how long is measured to CollectedAt, never to now
   export NotInitialized  OK only when the pool is known not to host the active CMS,
                          else WARNING (tell the plugin with --cms-master-pool, and with
                          --pool which pool a bare module list belongs to); any module but
@@ -132,7 +133,7 @@ pub struct Cli {
     #[arg(short = 'c', long, value_name = "RANGE", default_value = "3600", allow_hyphen_values = true, value_parser = parse_threshold)]
     pub critical: Threshold,
 
-    /// Nagios range in seconds on how long a module has been in NonSteadyState, from the collector's history: within it OK (a backlog the next syncs clear), outside it WARNING; without history the seed's WARNING
+    /// Nagios range in seconds on how long a module has been in NonSteadyState, from the collector's history: within it OK (a backlog the next syncs clear), outside it WARNING; without history the seed's WARNING. The duration defaults lie halfway between two 5-minute collections, so that no module load time decides
     #[arg(long, value_name = "RANGE", default_value = policy::BACKLOG_WARNING, allow_hyphen_values = true, value_parser = parse_threshold)]
     pub backlog_warning: Threshold,
 
