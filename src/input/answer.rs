@@ -13,7 +13,9 @@
 //!   "Pools": [{"Pool": "...", "Results": [...] | "Error": "...", "Warnings": [...]}],
 //!   "Events": {"LogName", "Source", "Since", "Until", "Computer",   the event log, when asked
 //!       "GetCsComputer": [...] | "GetCsComputerError": "...",
-//!       "Records": [{"Id", "Level", "TimeCreated", "Message"}] | "Failure": {"Id", "Message"}},
+//!       "Errors": <reading>, "Warnings": <reading>},   Critical and Error apart from Warning
+//!       where <reading> is {"Records": [{"Id", "Level", "TimeCreated", "Message"}]}
+//!                       | {"Failure": {"Id", "Message"}}
 //!   "CollectedAt", "ComputerName", "CollectorVersion"   only in a file the script wrote itself
 //! }
 //! ```

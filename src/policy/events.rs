@@ -3,7 +3,9 @@
 //! `--on-event-error` (WARNING by default), naming the latest and its first line; Warning
 //! events are counted and listed, never a problem. A log that could not be read is said
 //! at every verbosity, as a note and in an OK summary, but changes no state: it is a
-//! gap in what the plugin sees, not a fault of the Backup Service.
+//! gap in what the plugin sees, not a fault of the Backup Service. The events of a pool
+//! whose log another pool's server's collector read are elsewhere, not missing: a note
+//! at `-vv`, and 0 in the series, which every collector document carries.
 
 use super::{EventCounts, Finding, Level, Note, Settings, Subject};
 use crate::model::{EventReading, ServiceEvent, ServiceEvents, Stamp, EVENTS_READ_AT_MOST};

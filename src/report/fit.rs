@@ -9,7 +9,8 @@
 //!    kept is decided by the document's shape alone: each pool's perfdata is counted at
 //!    its widest ([`PoolPerf::room`]) and the summary gets a fixed [`SUMMARY_ROOM`],
 //!    so graphs get the same series on every run, whatever the states;
-//! 3. long output fills what is left, first lines first.
+//! 3. long output fills what is left, first lines first (the report lists the worst
+//!    first, so the problems are what stays).
 //!
 //! Whatever is left out, a last line says so, and for perfdata how to avoid it. A limit
 //! below what one pool needs is refused with the minimum ([`fit`] returns it), since no
