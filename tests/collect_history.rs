@@ -178,6 +178,15 @@ impl Sequence {
         age(&self.dir.join("status.json"), INTERVAL);
         self.next()
     }
+
+    /// `n` collections of pool01, one interval apart; the status file's path.
+    fn collections(&self, n: usize) -> PathBuf {
+        let out = self.next();
+        for _ in 1..n {
+            self.later();
+        }
+        out
+    }
 }
 
 #[test]
@@ -457,10 +466,7 @@ fn a_failed_collection_keeps_what_was_known_for_the_next() {
     let mut steps = repeated(BACKLOG, 9);
     steps.extend(["fail", BACKLOG]);
     let sequence = Sequence::new("failed", &steps);
-    let out = sequence.next();
-    for _ in 0..8 {
-        sequence.later();
-    }
+    let out = sequence.collections(9);
     check(&out, &NOT_MASTER).expect(2, "NonSteadyState for at least 40 min (");
     age(&out, INTERVAL);
     let failed = sequence.collect(&[POOL1], &out, &[]);
@@ -505,10 +511,7 @@ fn an_untrusted_time_before_never_makes_a_long_backlog_new() {
         ("future", "2999-01-01T00:00:00Z"),
     ] {
         let sequence = Sequence::new(name, &repeated(BACKLOG, 10));
-        let out = sequence.next();
-        for _ in 0..8 {
-            sequence.later();
-        }
+        let out = sequence.collections(9);
         check(&out, &NOT_MASTER).expect(2, "NonSteadyState for at least 40 min (");
         rewrite(&out, DATACONF, "ExportStatusSince", odd);
         sequence.later();
@@ -531,13 +534,10 @@ fn an_untrusted_time_before_never_makes_a_long_backlog_new() {
 
 #[test]
 fn a_module_reported_twice_never_hides_a_long_backlog() {
-    // The tester's answer: one entry SteadyState, the other NonSteadyState, every time.
+    // One entry SteadyState, the other NonSteadyState, at every collection.
     let twice = "ConfServices.DataConf=SteadyState ConfServices.DataConf+=NonSteadyState";
     let sequence = Sequence::new("twice", &repeated(twice, 9));
-    let out = sequence.next();
-    for _ in 0..8 {
-        sequence.later();
-    }
+    let out = sequence.collections(9);
     let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
     checked.expect(
         2,
