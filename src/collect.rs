@@ -283,10 +283,8 @@ pub fn pool_objects(
                 // failed or not, so that the check's series are the same on every run.
                 if !object.contains_key("BackupServiceEvents") {
                     let why = match reply {
-                        Reply::Answered(_) => {
-                            "not read: the collector script's answer has no Events"
-                        }
-                        _ => "not read: the collection failed before the log was read",
+                        Reply::Answered(_) => "the collector script's answer has no Events",
+                        _ => "the collection failed before the log was read",
                     };
                     object.insert(
                         "BackupServiceEvents".into(),

@@ -713,7 +713,7 @@ fn a_failed_collection_leaves_its_window_to_the_next() {
     assert_eq!(event_time(&failed, "Since"), read_until - INTERVAL);
     assert_eq!(
         failed["BackupServiceEvents"]["Error"],
-        "not read: the collection failed before the log was read"
+        "the collection failed before the log was read"
     );
     // The next reads from there: the error of the first window is not read again, and
     // nothing logged while the collection failed is missed.
