@@ -63,24 +63,40 @@ pub fn carry(object: &mut Map<String, Value>, previous: &Previous, now: Timestam
         carry_through_failure(object, seen, now);
         return;
     }
-    let (restart, history_since, seen) = match seen {
-        Ok(seen) => (None, seen.history_since, Some(seen)),
-        Err(reason) => (Some(reason), now, None),
-    };
-    let mut bound: Option<String> = None;
-    let mut write = |target: &mut Map<String, Value>, since_key: &str, since: Since| match since {
-        Since::At(at) => {
-            target.insert(since_key.into(), at.to_string().into());
-        }
-        Since::Bound(at, why) => {
-            bound.get_or_insert(why);
-            target.insert(since_key.into(), at.to_string().into());
-        }
-        Since::Unknown => {
-            target.remove(since_key);
-        }
+    let mut stamper = Stamper {
+        seen: seen.as_ref().ok(),
+        now,
+        bound: None,
     };
     if let Some(Value::Array(modules)) = object.get_mut("BackupModules") {
+        stamper.modules(modules);
+    }
+    stamper.overall(object);
+    let bound = stamper.bound;
+    let (history_since, restart) = match seen {
+        Ok(seen) if bound.is_none() => (seen.history_since, None),
+        Ok(_) => (now, bound),
+        Err(reason) => (now, Some(reason)),
+    };
+    object.insert("HistorySince".into(), history_since.to_string().into());
+    if let Some(reason) = restart {
+        object.insert("HistoryRestart".into(), reason.into());
+    }
+}
+
+/// Writes beside each status of a pool object the time this collection gives it, and
+/// keeps the first reason one of them gives to begin the chain again.
+struct Stamper<'a> {
+    /// What the previous document saw, when it can be continued.
+    seen: Option<&'a Seen<'a>>,
+    now: Timestamp,
+    bound: Option<String>,
+}
+
+impl Stamper<'_> {
+    /// The modules' statuses: each entry is told apart from the module's other entries
+    /// by its status.
+    fn modules(&mut self, modules: &mut [Value]) {
         let listed: Vec<Listed> = modules.iter().map(Listed::of).collect();
         for (index, module) in modules.iter_mut().enumerate() {
             let (Some(module), Some(key)) = (module.as_object_mut(), &listed[index].key) else {
@@ -95,34 +111,43 @@ pub fn carry(object: &mut Map<String, Value>, previous: &Previous, now: Timestam
                     .filter(|other| other.is(key, direction, current))
                     .count()
                     > 1;
-                let since = match &seen {
-                    Some(seen) => seen.since(Some(key), status, current, twice_now, now),
+                let since = match self.seen {
+                    Some(seen) => seen.since(Some(key), status, current, twice_now, self.now),
                     None if twice_now => Since::Unknown,
-                    None => Since::At(now),
+                    None => Since::At(self.now),
                 };
-                write(module, since_key, since);
+                self.write(module, since_key, since);
             }
         }
     }
-    for (status, since_key) in OVERALL {
-        let Some(current) = object.get(status).filter(|v| !v.is_null()) else {
-            continue;
-        };
-        let since = match &seen {
-            Some(seen) => seen.since(None, status, current, false, now),
-            None => Since::At(now),
-        };
-        write(object, since_key, since);
+
+    /// The pool's overall statuses.
+    fn overall(&mut self, object: &mut Map<String, Value>) {
+        for (status, since_key) in OVERALL {
+            let Some(current) = object.get(status).filter(|v| !v.is_null()) else {
+                continue;
+            };
+            let since = match self.seen {
+                Some(seen) => seen.since(None, status, current, false, self.now),
+                None => Since::At(self.now),
+            };
+            self.write(object, since_key, since);
+        }
     }
-    let restart = restart.or(bound);
-    let history_since = if restart.is_some() {
-        now
-    } else {
-        history_since
-    };
-    object.insert("HistorySince".into(), history_since.to_string().into());
-    if let Some(reason) = restart {
-        object.insert("HistoryRestart".into(), reason.into());
+
+    fn write(&mut self, target: &mut Map<String, Value>, since_key: &str, since: Since) {
+        let at = match since {
+            Since::At(at) => at,
+            Since::Bound(at, why) => {
+                self.bound.get_or_insert(why);
+                at
+            }
+            Since::Unknown => {
+                target.remove(since_key);
+                return;
+            }
+        };
+        target.insert(since_key.into(), at.to_string().into());
     }
 }
 
