@@ -17,7 +17,8 @@ States (ExportStatus: this pool -> its backup pool; ImportStatus: backup pool ->
   export SteadyState     OK        all changes fit in one batch, no backlog
   export NonSteadyState  WARNING   a backlog is building; with the collector's history, by how
                                    long: OK within --backlog-warning, WARNING beyond it, CRITICAL
-                                   beyond --backlog-critical (a lower bound: never below WARNING)
+                                   beyond --backlog-critical (a lower bound: never below WARNING);
+                                   how long is measured to CollectedAt, never to now
   export NotInitialized  OK only when the pool is known not to host the active CMS,
                          else WARNING (tell the plugin with --cms-master-pool, and with
                          --pool which pool a bare module list belongs to); any module but
@@ -132,7 +133,7 @@ pub struct Cli {
     #[arg(short = 'c', long, value_name = "RANGE", default_value = "3600", allow_hyphen_values = true, value_parser = parse_threshold)]
     pub critical: Threshold,
 
-    /// Nagios range in seconds on how long a module has been in NonSteadyState, from the collector's history: within it OK (a backlog the next syncs clear), outside it WARNING; without history a NonSteadyState is a WARNING
+    /// Nagios range in seconds on how long a module has been in NonSteadyState, from the collector's history: within it OK (a backlog the next syncs clear), outside it WARNING; without history a NonSteadyState is a WARNING. The duration defaults lie halfway between two 5-minute collections, so that no module load time decides
     #[arg(long, value_name = "RANGE", default_value = policy::BACKLOG_WARNING, allow_hyphen_values = true, value_parser = parse_threshold)]
     pub backlog_warning: Threshold,
 
@@ -211,8 +212,8 @@ pub struct CollectArgs {
     #[arg(short = 't', long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub timeout: u64,
 
-    /// The oldest previous document whose history is carried forward (how long each status has lasted); an older one, like one that is unreadable, for another pool or from the future, starts the history again. Three collection intervals
-    #[arg(long, value_name = "SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    /// The oldest previous document whose history is carried forward (how long each status has lasted); an older one, like one that is unreadable, for another pool or from the future, starts the history again. Three and a half 5-minute intervals: two missed runs, whatever the load times
+    #[arg(long, value_name = "SECONDS", default_value_t = 1050, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub history_max_age: u64,
 
     /// The event log the Backup Service writes to; its Critical, Error and Warning events since the collection before are counted and the latest kept
@@ -264,9 +265,11 @@ pub fn parse_event_name(text: &str) -> Result<String, String> {
             .chars()
             .any(|c| c.is_control() || c == '\'' || c == '"')
     {
+        // Escaped, so that a line break or tab shows as what it is: printed as a space
+        // it would make the name look valid.
         return Err(format!(
-            "'{}' is not an event log or source name: give it as Event Viewer shows it, e.g. 'Lync Server' or 'LS Backup Service', without quotes inside",
-            crate::model::clip(text, 60)
+            "'{}' is not an event log or source name: give it as Event Viewer shows it, e.g. 'Lync Server' or 'LS Backup Service', without quotes or control characters inside",
+            crate::model::clip(&text.escape_default().to_string(), 60)
         ));
     }
     Ok(name.to_owned())

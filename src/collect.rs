@@ -44,6 +44,11 @@ pub use powershell::{default_program as default_powershell, EventQuery, POOLS_VA
 /// The most of PowerShell's standard output the collector keeps: the check's own
 /// default `--max-input`.
 const MAX_STATUS_BYTES: usize = 16 * 1024 * 1024;
+/// The most of a previous document read back for its history: a hundred times what a
+/// collection of twenty pools writes, and little enough that reading it (a JSON tree
+/// takes ten times its size and more) never costs the collector much memory. A larger
+/// one gives no history.
+const MAX_PREVIOUS_BYTES: u64 = 4 * 1024 * 1024;
 /// Enough of standard error for the first lines of any message.
 const MAX_STDERR_BYTES: usize = 64 * 1024;
 /// How many lines of PowerShell's standard error an `Error` quotes.
@@ -235,15 +240,26 @@ fn clixml_errors(text: &str) -> String {
     out
 }
 
+/// What a scheduled collection carries forward into its pool objects.
+#[derive(Debug, Clone, Copy)]
+pub struct Carry<'a> {
+    /// The documents it replaces, one per pool, in the order of the pools.
+    pub previous: &'a [Previous],
+    /// `--history-max-age`: how old the history it continues may be, in seconds.
+    pub max_age: i64,
+    /// The event log window it asked the script to read.
+    pub events: &'a EventQuery,
+}
+
 /// The pool objects a collection ends with, one per pool asked for, in that order:
 /// what the answer decides for the pool, or why there is none, stamped with the
-/// envelope and, given the previous documents (one per pool, in the same order), with
-/// the history carried forward from them. Everything a status file says is settled here.
+/// envelope and, for a scheduled collection, with the history carried forward from
+/// the documents it replaces. Everything a status file says is settled here.
 pub fn pool_objects(
     reply: &Reply,
     pools: &[String],
     envelope: &Envelope,
-    previous: Option<&[Previous]>,
+    carry: Option<Carry>,
 ) -> Vec<Map<String, Value>> {
     pools
         .iter()
@@ -259,8 +275,22 @@ pub fn pool_objects(
                 Reply::Failed(reason) | Reply::TimedOut(reason) => failed_pool(pool, reason),
             };
             let mut object = envelope.stamp(object);
-            if let Some(previous) = previous.and_then(|p| p.get(index)) {
-                history::carry(&mut object, previous, envelope.collected_at);
+            if let Some(carry) = carry {
+                if let Some(previous) = carry.previous.get(index) {
+                    history::carry(&mut object, previous, envelope.collected_at, carry.max_age);
+                }
+                // Every pool object of a scheduled collection carries the same fields,
+                // failed or not, so that the check's series are the same on every run.
+                if !object.contains_key("BackupServiceEvents") {
+                    let why = match reply {
+                        Reply::Answered(_) => "the collector script's answer has no Events",
+                        _ => "the collection failed before the log was read",
+                    };
+                    object.insert(
+                        "BackupServiceEvents".into(),
+                        history::events_not_read(carry.events, why),
+                    );
+                }
             }
             object
         })
@@ -345,7 +375,7 @@ impl Target<'_> {
 
     /// The documents these files hold now, for each of `pools` in order.
     fn previous(&self, pools: &[String], horizon: Horizon) -> Vec<Previous> {
-        let max = MAX_STATUS_BYTES as u64 * 2;
+        let max = MAX_PREVIOUS_BYTES;
         match self {
             Target::Document(path) => previous::read(path, pools, horizon, max),
             Target::Folder(dir) => pools
@@ -395,12 +425,27 @@ fn check_place(path: &Path) -> Result<(), String> {
         _ => Path::new("."),
     };
     folder::check(folder, path).map_err(|reason| refusal(path, &reason))?;
-    if !folder.is_dir() {
-        return Err(format!(
-            "cannot write {}: the folder {} does not exist; create it (Register-CsBackupCollector.ps1 does) or write elsewhere",
-            path.display(),
-            folder.display()
-        ));
+    let cannot = |why: String| Err(format!("cannot write {}: {why}", path.display()));
+    match std::fs::metadata(folder) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return cannot(format!(
+                "{} is a file, not a folder; --out-dir names the folder for the status files",
+                folder.display()
+            ))
+        }
+        Err(_) => {
+            return cannot(format!(
+                "the folder {} does not exist; create it (Register-CsBackupCollector.ps1 does) or write elsewhere",
+                folder.display()
+            ))
+        }
+    }
+    if path.is_dir() {
+        return cannot(
+            "it is a folder; --out names the status file to write (--out-dir writes one file per pool into a folder)"
+                .into(),
+        );
     }
     Ok(())
 }
@@ -450,7 +495,12 @@ fn run(collect: &CollectArgs) -> Result<String, String> {
         .unwrap_or_else(default_powershell);
     let deadline = Instant::now() + Duration::from_secs(collect.timeout);
     let reply = ask(&program, &pools, Some(&events), deadline, MAX_STATUS_BYTES);
-    let objects = pool_objects(&reply, &pools, &Envelope::now(), Some(&previous));
+    let carry = Carry {
+        previous: &previous,
+        max_age: horizon.max_age,
+        events: &events,
+    };
+    let objects = pool_objects(&reply, &pools, &Envelope::now(), Some(carry));
     let summary = Summary::of(&pools, &objects);
     let failures: Vec<String> = paths
         .iter()

@@ -176,6 +176,12 @@ pub enum Stamp {
     Unreadable(String),
 }
 
+/// The most Backup Service events of one level (errors, warnings) the collector reads in
+/// one window (`$MaxEvents` in Collect-CsBackupStatus.ps1): a count of that many means at
+/// least that many, and no document's count is taken as more, so that what the output
+/// says and the room it takes do not depend on a number a document may inflate.
+pub const EVENTS_READ_AT_MOST: u64 = 500;
+
 /// What the collector found in the Backup Service's event log (`BackupServiceEvents`):
 /// its Error and Warning events between the previous collection and this one.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -206,6 +212,9 @@ pub enum EventReading {
     /// `Error`: the log could not be read (access denied...), or the document's events
     /// could not be understood: the reason.
     NotRead(String),
+    /// `Elsewhere`: the log read was another pool's server's; this pool's events are in
+    /// the logs of its own front ends: why, as the collector says it.
+    Elsewhere(String),
 }
 
 impl Default for EventReading {

@@ -171,7 +171,7 @@ fn age_summary(pools: &[PoolVerdict]) -> String {
 fn events_summary(pools: &[PoolVerdict]) -> String {
     let unread = pools
         .iter()
-        .filter(|p| p.events.is_some_and(|e| !e.read))
+        .filter(|p| p.events.is_some_and(|e| e.missing))
         .count();
     match (unread, pools.len()) {
         (0, _) => String::new(),
@@ -181,41 +181,58 @@ fn events_summary(pools: &[PoolVerdict]) -> String {
     }
 }
 
+/// The long output: the lines that judge, worst first (CRITICAL, WARNING, UNKNOWN, then
+/// OK), each level in document order, then the notes in document order. Worst first so
+/// that when `--max-output` cuts the long output, the problems are what stays.
 fn long_output(evaluation: &Evaluation, verbosity: u8) -> Vec<String> {
-    let mut lines = Vec::new();
+    let mut judged: Vec<(Level, String)> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     if verbosity == 0 {
         for (pool, finding) in evaluation
             .all_findings()
             .filter(|(_, f)| f.level != Level::Ok)
         {
-            lines.push(finding_line(pool, finding));
+            judged.push((finding.level, finding_line(pool, finding)));
         }
         for pool in &evaluation.pools {
-            pool_notes(pool, 0, &mut lines);
+            pool_notes(pool, 0, &mut notes);
         }
-        return lines;
+    } else {
+        for pool in &evaluation.pools {
+            pool_lines(pool, verbosity, &mut judged, &mut notes);
+        }
+        for finding in &evaluation.findings {
+            judged.push((finding.level, finding_line(None, finding)));
+        }
+        notes.extend(
+            evaluation
+                .notes
+                .iter()
+                .filter(|n| n.verbosity <= verbosity)
+                .map(|n| format!("{NOTE} {}", n.text)),
+        );
     }
-    for pool in &evaluation.pools {
-        pool_lines(pool, verbosity, &mut lines);
-    }
-    for finding in &evaluation.findings {
-        lines.push(finding_line(None, finding));
-    }
-    lines.extend(
-        evaluation
-            .notes
-            .iter()
-            .filter(|n| n.verbosity <= verbosity)
-            .map(|n| format!("{NOTE} {}", n.text)),
-    );
-    lines
+    // Stable: document order within each level.
+    judged.sort_by_key(|(level, _)| std::cmp::Reverse(*level));
+    judged
+        .into_iter()
+        .map(|(_, line)| line)
+        .chain(notes)
+        .collect()
 }
 
 /// The tag of a line that judges nothing: a note, a source, a property. Not a state, so
 /// Icinga Web shows it as text and no note can pass for a verdict.
 const NOTE: &str = "[NOTE]";
 
-fn pool_lines(pool: &PoolVerdict, verbosity: u8, lines: &mut Vec<String>) {
+/// One pool's lines at `-v` and more: a line per module and per finding that is not
+/// about one status, with their levels, into `judged`; its notes into `notes`.
+fn pool_lines(
+    pool: &PoolVerdict,
+    verbosity: u8,
+    judged: &mut Vec<(Level, String)>,
+    notes: &mut Vec<String>,
+) {
     let name = &pool.name;
     for module in &pool.modules {
         let status = |s: &crate::policy::StatusVerdict| {
@@ -225,32 +242,35 @@ fn pool_lines(pool: &PoolVerdict, verbosity: u8, lines: &mut Vec<String>) {
                 level => format!("{}{lasted} ({level}: {})", s.shown, s.reason),
             }
         };
-        lines.push(format!(
-            "[{}] {name}: {} export {}, import {}",
+        judged.push((
             module.level(),
-            module.name,
-            status(&module.export),
-            status(&module.import)
+            format!(
+                "[{}] {name}: {} export {}, import {}",
+                module.level(),
+                module.name,
+                status(&module.export),
+                status(&module.import)
+            ),
         ));
-        if verbosity >= 3 {
-            lines.extend(
-                module
-                    .other
-                    .iter()
-                    .map(|(k, v)| format!("{NOTE} {name}: {}: {k}: {v}", module.name)),
-            );
-        }
     }
     for finding in pool
         .findings
         .iter()
         .filter(|f| f.subject != Subject::Status)
     {
-        lines.push(finding_line(Some(name), finding));
+        judged.push((finding.level, finding_line(Some(name), finding)));
     }
-    pool_notes(pool, verbosity, lines);
+    pool_notes(pool, verbosity, notes);
     if verbosity >= 3 {
-        lines.extend(
+        for module in &pool.modules {
+            notes.extend(
+                module
+                    .other
+                    .iter()
+                    .map(|(k, v)| format!("{NOTE} {name}: {}: {k}: {v}", module.name)),
+            );
+        }
+        notes.extend(
             pool.other
                 .iter()
                 .map(|(k, v)| format!("{NOTE} {name}: {k}: {v}")),
@@ -300,11 +320,13 @@ impl Perf {
         }
     }
 
-    /// A duration in seconds with its thresholds.
+    /// A duration in seconds with its thresholds. A value wider than [`VALUE_ROOM`]
+    /// digits (centuries, from a document's odd times) is written at the widest, so that
+    /// the room `--max-output` keeps never depends on a value.
     fn seconds(label: String, value: i64, warn: &str, crit: &str) -> Perf {
         Perf {
             label,
-            value,
+            value: value.clamp(-WIDEST_SECONDS / 10, WIDEST_SECONDS),
             uom: "s",
             warn: warn.to_owned(),
             crit: crit.to_owned(),
@@ -315,7 +337,8 @@ impl Perf {
 
     /// The bytes the item may take on another run, given its rendered length now: its
     /// value as wide as its maximum when it has one (a count never exceeds it), else
-    /// [`VALUE_ROOM`] digits.
+    /// [`VALUE_ROOM`] digits. A pool of no module (its collection failed) takes the
+    /// room of one of up to nine: every pool has five or six.
     fn room(&self, rendered: usize) -> usize {
         let widest = self.max.map_or(VALUE_ROOM, digits);
         let width = digits(self.value);
@@ -355,6 +378,8 @@ impl Perf {
 
 /// Digits kept for a value without a maximum: an age of up to 317 years in seconds.
 const VALUE_ROOM: usize = 10;
+/// The widest duration written, [`VALUE_ROOM`] digits.
+const WIDEST_SECONDS: i64 = 9_999_999_999;
 
 /// How many characters `value` takes in decimal.
 fn digits(value: i64) -> usize {
@@ -700,9 +725,13 @@ mod tests {
             ),
             "{first}"
         );
+        // The long output lists the worst first.
         assert_eq!(
-            text.lines().nth(1),
-            Some("[WARNING] p1: A export NonSteadyState")
+            text.lines().skip(1).collect::<Vec<_>>(),
+            [
+                "[CRITICAL] p1: collection failed: x / y, z",
+                "[WARNING] p1: A export NonSteadyState"
+            ]
         );
     }
 
@@ -778,6 +807,13 @@ mod tests {
         let count = Perf::count("ok".into(), 2, 100);
         assert_eq!(count.render(), "ok=2;;;0;100");
         assert_eq!(count.room(count.render().len()), "ok=100;;;0;100".len());
+        // A pool of no module (its collection failed) takes the room of one of nine.
+        let failed = Perf::count("ok".into(), 0, 0);
+        let usual = Perf::count("ok".into(), 3, 9);
+        assert_eq!(
+            failed.room(failed.render().len()),
+            usual.room(usual.render().len())
+        );
         let age = Perf {
             label: "age".into(),
             value: 42,
@@ -791,6 +827,10 @@ mod tests {
             age.room(age.render().len()),
             "age=1234567890s;900;3600;0".len()
         );
+        let centuries = Perf::seconds("age".into(), i64::MAX, "", "");
+        assert_eq!(centuries.render(), "age=9999999999s;;;0");
+        let future = Perf::seconds("age".into(), i64::MIN, "", "");
+        assert_eq!(future.room(future.render().len()), centuries.render().len());
         assert_eq!(digits(0), 1);
         assert_eq!(digits(-12), 3);
         assert_eq!(digits(i64::MIN), 20);

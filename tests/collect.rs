@@ -335,14 +335,44 @@ fn a_missing_powershell_is_an_error_in_the_file() {
 fn an_unwritable_out_path_fails_with_one_line() {
     let dir = scratch("unwritable");
     let out = dir.join("no-such-folder").join("status.json");
-    let ran = run(&mut collector(&dir, "answer", &[POOL1], &out));
+    refused_before_powershell(
+        &dir,
+        &mut collector(&dir, "answer", &[POOL1], &out),
+        &["cannot write", "does not exist"],
+    );
+}
+
+/// The collector, run with `command`, failed with one line saying each of `why`, before
+/// it started PowerShell.
+fn refused_before_powershell(dir: &Path, command: &mut Command, why: &[&str]) {
+    let ran = run(command);
     assert_eq!(ran.code(), Some(1));
     assert_one_line(&ran.stderr);
-    assert!(ran.stderr.contains("cannot write"), "{}", ran.stderr);
-    assert!(ran.stderr.contains("does not exist"), "{}", ran.stderr);
+    for words in why {
+        assert!(ran.stderr.contains(words), "{}", ran.stderr);
+    }
     assert!(
-        stand_in_pids(&dir).is_empty(),
+        stand_in_pids(dir).is_empty(),
         "refused before PowerShell runs"
+    );
+}
+
+#[test]
+fn a_file_for_a_folder_or_a_folder_for_a_file_is_refused_before_powershell_runs() {
+    let dir = scratch("file-for-folder");
+    let file = dir.join("s1.json");
+    std::fs::write(&file, "{}").unwrap();
+    refused_before_powershell(
+        &dir,
+        &mut collector_per_pool(&dir, "answer", &[POOL1], &file),
+        &["s1.json is a file, not a folder; --out-dir names the folder"],
+    );
+    let folder = dir.join("adir");
+    std::fs::create_dir(&folder).unwrap();
+    refused_before_powershell(
+        &dir,
+        &mut collector(&dir, "answer", &[POOL1], &folder),
+        &["adir: it is a folder; --out names the status file"],
     );
 }
 

@@ -178,13 +178,20 @@ impl Sequence {
         age(&self.dir.join("status.json"), INTERVAL);
         self.next()
     }
+
+    /// `n` collections of pool01, one interval apart; the status file's path.
+    fn collections(&self, n: usize) -> PathBuf {
+        let out = self.next();
+        for _ in 1..n {
+            self.later();
+        }
+        out
+    }
 }
 
 #[test]
 fn a_backlog_is_timed_across_collections() {
     // Steady, then a backlog over eight collections five minutes apart, then steady.
-    // The thresholds (600 s, 1800 s) fall on collections, where the real seconds
-    // between two runs decide; the levels are asserted between them.
     let mut steps = vec!["steady"];
     steps.extend(repeated(BACKLOG, 9));
     steps.push("steady");
@@ -254,6 +261,33 @@ fn a_backlog_is_timed_across_collections() {
 }
 
 #[test]
+fn the_default_thresholds_fall_between_collections() {
+    // The collection that first saw the backlog loaded the module 40 s faster, or
+    // slower, than the ones after it: each later duration is that much longer, or
+    // shorter, than whole intervals. The verdicts are the same either way.
+    let expected = [0, 0, 0, 1, 1, 1, 1, 2];
+    let mut verdicts = vec![];
+    for skew in [-40, 40] {
+        let mut steps = vec!["steady"];
+        steps.extend(repeated(BACKLOG, 8));
+        let sequence = Sequence::new(&format!("skew{skew}"), &steps);
+        let out = sequence.next();
+        sequence.later();
+        let mut codes = vec![check(&out, &NOT_MASTER).code];
+        age(&out, INTERVAL + skew);
+        sequence.next();
+        codes.push(check(&out, &NOT_MASTER).code);
+        for _ in 0..6 {
+            sequence.later();
+            codes.push(check(&out, &NOT_MASTER).code);
+        }
+        verdicts.push(codes);
+    }
+    assert_eq!(verdicts[0], expected, "40 s shorter");
+    assert_eq!(verdicts[1], expected, "40 s longer");
+}
+
+#[test]
 fn a_backlog_older_than_the_history_is_a_lower_bound() {
     let sequence = Sequence::new("lower-bound", &repeated(BACKLOG, 9));
     let out = sequence.next();
@@ -288,8 +322,9 @@ fn a_module_stuck_in_not_initialized_becomes_a_warning() {
     sequence.later();
     check(&out, &NOT_MASTER).expect(
         1,
-        "WARNING - pool01.contoso.com: ConfServices.DataConf export NotInitialized for at least 65 min (no export has started yet, outside the --not-initialized-warning range 3600",
-    );
+        "WARNING - pool01.contoso.com: ConfServices.DataConf export NotInitialized for at least 65 min (no export has started yet, 390",
+    )
+    .expect(1, " s outside the --not-initialized-warning range 3750");
 }
 
 /// Two collections of a backlog with `between` applied to the first document; the
@@ -319,7 +354,7 @@ fn a_gap_of_a_day_gives_no_history_unless_allowed() {
     let (document, checked) = backlog_twice("gap", |out| age(out, 86_400));
     assert_eq!(
         document["HistoryRestart"],
-        "the previous document is 24 h 0 min old, more than --history-max-age 900 s"
+        "the previous document is 24 h 0 min old, more than --history-max-age 1050 s"
     );
     checked.expect(1, "NonSteadyState for at least 0 s (");
 
@@ -402,27 +437,137 @@ fn another_pools_file_unreadable_files_and_failed_collections_give_no_history() 
         "the previous document holds another pool (pool01.contoso.com)"
     );
 
+    // A file far larger than any the collector writes is not read: its JSON tree would
+    // cost the collector ten times its size in memory.
+    let (document, _) = backlog_twice("huge", |out| {
+        let mut huge = read(out);
+        huge["Padding"] = "x".repeat(5 << 20).into();
+        std::fs::write(out, serde_json::to_vec(&huge).unwrap()).unwrap();
+    });
+    let restart = document["HistoryRestart"].as_str().unwrap();
+    assert!(
+        restart.starts_with("the previous document is unreadable: ")
+            && restart.ends_with(" bytes, more than the 4194304 its history is read from"),
+        "{restart}"
+    );
+
     // A torn file.
     let (document, _) = backlog_twice("torn", |out| std::fs::write(out, "{\"PoolFqdn\":").unwrap());
     assert!(document["HistoryRestart"]
         .as_str()
         .unwrap()
         .starts_with("the previous document is unreadable: not the JSON the collector writes"));
+}
 
-    // A failed collection lists no modules: the chain cannot pass through it.
-    let sequence = Sequence::new("failed", &[BACKLOG, "fail", BACKLOG]);
-    let out = sequence.next();
+#[test]
+fn a_failed_collection_keeps_what_was_known_for_the_next() {
+    // Nine collections of a backlog, one that fails, then the backlog again: the failed
+    // document keeps the history, and the next collection continues it.
+    let mut steps = repeated(BACKLOG, 9);
+    steps.extend(["fail", BACKLOG]);
+    let sequence = Sequence::new("failed", &steps);
+    let out = sequence.collections(9);
+    check(&out, &NOT_MASTER).expect(2, "NonSteadyState for at least 40 min (");
     age(&out, INTERVAL);
     let failed = sequence.collect(&[POOL1], &out, &[]);
     assert_eq!(failed.status.code(), Some(1));
-    assert!(read(&out).get("HistorySince").is_none());
-    sequence.later();
-    let restart = read(&out)["HistoryRestart"].as_str().unwrap().to_owned();
-    assert!(
-        restart.starts_with("the previous collection reported no backup modules: PowerShell"),
-        "{restart}"
+    let document = read(&out);
+    assert!(document.get("HistoryRestart").is_none(), "{document}");
+    assert!(document.get("HistorySince").is_some(), "{document}");
+    assert_eq!(
+        document["LastCollected"]["BackupModules"][1]["ExportStatus"],
+        "NonSteadyState"
     );
-    check(&out, &NOT_MASTER).expect(1, "NonSteadyState for at least 0 s (");
+    check(&out, &NOT_MASTER).expect(2, "CRITICAL - pool01.contoso.com: collection failed");
+    sequence.later();
+    let document = read(&out);
+    assert!(document.get("HistoryRestart").is_none(), "{document}");
+    assert!(document.get("LastCollected").is_none(), "{document}");
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        2,
+        "CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for at least 50 min (",
+    );
+    assert!((3000..3060).contains(&checked.perf("backlog_age").unwrap()));
+}
+
+/// Sets `property` of the module `module` in the document at `path` to `value`.
+fn rewrite(path: &Path, module: &str, property: &str, value: &str) {
+    let mut document = read(path);
+    let entry = document["BackupModules"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|m| m["Identity"] == module)
+        .expect("the module");
+    entry[property] = value.into();
+    std::fs::write(path, serde_json::to_vec_pretty(&document).unwrap()).expect("rewritten");
+}
+
+#[test]
+fn an_untrusted_time_before_never_makes_a_long_backlog_new() {
+    for (name, odd) in [
+        ("unreadable", "2026-11-29 05:00:00"),
+        ("future", "2999-01-01T00:00:00Z"),
+    ] {
+        let sequence = Sequence::new(name, &repeated(BACKLOG, 10));
+        let out = sequence.collections(9);
+        check(&out, &NOT_MASTER).expect(2, "NonSteadyState for at least 40 min (");
+        rewrite(&out, DATACONF, "ExportStatusSince", odd);
+        sequence.later();
+        let document = read(&out);
+        assert_eq!(
+            document["HistoryRestart"],
+            "the previous document's ExportStatusSince of the module ConfServices.DataConf is \
+             not a time before its CollectedAt",
+            "{name}"
+        );
+        // Seen at the previous collection: at least that long, never a fresh 0 s.
+        let checked = check(&out, &NOT_MASTER);
+        checked.expect(
+            1,
+            "WARNING - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for at least 5 min (",
+        );
+        assert!((300..360).contains(&checked.perf("backlog_age").unwrap()));
+    }
+}
+
+#[test]
+fn a_module_reported_twice_never_hides_a_long_backlog() {
+    // One entry SteadyState, the other NonSteadyState, at every collection.
+    let twice = "ConfServices.DataConf=SteadyState ConfServices.DataConf+=NonSteadyState";
+    let sequence = Sequence::new("twice", &repeated(twice, 9));
+    let out = sequence.collections(9);
+    let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
+    checked.expect(
+        2,
+        "CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for at least 40 min (",
+    );
+    checked.expect(
+        2,
+        "ConfServices.DataConf export SteadyState for at least 40 min (OK)",
+    );
+    assert!((2400..2460).contains(&checked.perf("backlog_age").unwrap()));
+
+    // Both entries NonSteadyState: which continues which cannot be told, so no duration,
+    // and the seed's WARNING, never OK.
+    let both = "ConfServices.DataConf=NonSteadyState ConfServices.DataConf+=NonSteadyState";
+    let sequence = Sequence::new("twice-same", &repeated(both, 4));
+    let out = sequence.next();
+    for _ in 0..3 {
+        sequence.later();
+    }
+    let document = read(&out);
+    assert!(document.get("HistoryRestart").is_none(), "{document}");
+    let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
+    checked.expect(
+        1,
+        "WARNING - pool01.contoso.com: ConfServices.DataConf export NonSteadyState (changes exceed",
+    );
+    checked.expect(
+        1,
+        "[NOTE] pool01.contoso.com: ConfServices.DataConf ExportStatusSince is missing: how long that status has lasted is unknown",
+    );
 }
 
 /// The time `key` of the document's `BackupServiceEvents`, in seconds.
@@ -463,7 +608,7 @@ fn backup_service_events_are_read_from_one_collection_to_the_next() {
         (&0.into(), &0.into())
     );
     let window = collected_at(&first) - event_time(&first, "Since");
-    assert!((900..905).contains(&window), "{window}");
+    assert!((1050..1055).contains(&window), "{window}");
     let checked = check(&out, &NOT_MASTER);
     checked.expect(
         0,
@@ -516,18 +661,66 @@ fn backup_service_events_are_read_from_one_collection_to_the_next() {
     checked.expect(0, "\n[NOTE] pool01.contoso.com: Backup Service events not read (the 'Lync Server' log of fe01.contoso.com): Attempted to perform an unauthorized operation.");
     assert_eq!(checked.perf("events_error"), Some(0));
 
-    // After a window that was not read, the next looks back --history-max-age again;
-    // a source that is not on the server is no event, with a note.
+    // After a window that was not read, the next reads it: from where it began, so
+    // that no event is missed and none is reported twice; a source that is not on the
+    // server is no event, with a note.
+    let denied_since = event_time(&denied, "Since");
     sequence.later();
     let missing = read(&out);
-    let window = collected_at(&missing) - event_time(&missing, "Since");
-    assert!((900..905).contains(&window), "{window}");
+    assert_eq!(event_time(&missing, "Since"), denied_since - INTERVAL);
     let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
     checked.expect(
         0,
         "OK - pool01.contoso.com: all 3 backup modules OK, data 0 s old |",
     );
     checked.expect(0, "[NOTE] pool01.contoso.com: Backup Service events: no such log or source on this server (There is not an event provider on the localhost computer that matches \"LS Backup Service\".)");
+}
+
+#[test]
+fn a_storm_of_warnings_hides_no_error() {
+    // 600 warnings newer than the error: Get-WinEvent -MaxEvents 500 for every level
+    // would read warnings alone.
+    let sequence = Sequence::new("storm", &["error:4069 storm:600", "storm:600"]);
+    let out = sequence.next();
+    let checked = check(&out, &NOT_MASTER);
+    checked.expect(
+        1,
+        "WARNING - pool01.contoso.com: Backup Service logged 1 error, the latest 4069: ",
+    );
+    assert_eq!(checked.perf("events_error"), Some(1));
+    assert_eq!(checked.perf("events_warning"), Some(500));
+    // Warnings alone: as many as were read, and said to be a lower bound.
+    sequence.later();
+    let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
+    checked.expect(0, "OK - ");
+    checked.expect(0, "no Backup Service errors since ");
+    checked.expect(
+        0,
+        " (at least 500 warnings in the 'Lync Server' log of fe01.contoso.com)",
+    );
+}
+
+#[test]
+fn a_failed_collection_leaves_its_window_to_the_next() {
+    let sequence = Sequence::new("events-failed", &["error:4069", "steady", "fail", "steady"]);
+    let out = sequence.next();
+    sequence.later();
+    let read_until = event_time(&read(&out), "Until");
+    // The collection fails: its document says the window was not read, and where it began.
+    age(&out, INTERVAL);
+    assert_eq!(sequence.collect(&[POOL1], &out, &[]).status.code(), Some(1));
+    let failed = read(&out);
+    assert_eq!(event_time(&failed, "Since"), read_until - INTERVAL);
+    assert_eq!(
+        failed["BackupServiceEvents"]["Error"],
+        "the collection failed before the log was read"
+    );
+    // The next reads from there: the error of the first window is not read again, and
+    // nothing logged while the collection failed is missed.
+    sequence.later();
+    let next = read(&out);
+    assert_eq!(event_time(&next, "Since"), read_until - 2 * INTERVAL);
+    assert!(collected_at(&next) - event_time(&next, "Since") < 900);
 }
 
 #[test]
@@ -551,18 +744,27 @@ fn the_events_go_to_the_pool_of_the_server_whose_log_it_is() {
         .status
         .success());
     let pools = read(&out);
-    assert!(
-        pools[0].get("BackupServiceEvents").is_none(),
-        "{}",
-        pools[0]
+    // pool01 gets the window and whose log it was, not the events.
+    let elsewhere = &pools[0]["BackupServiceEvents"];
+    assert!(elsewhere.get("Errors").is_none(), "{elsewhere}");
+    assert_eq!(
+        elsewhere["Elsewhere"],
+        "the log read is that of fe01.contoso.com, a server of pool02.contoso.com: this \
+         pool's Backup Service writes to the logs of its own front ends"
     );
     assert_eq!(pools[1]["BackupServiceEvents"]["Errors"], 1);
-    let checked = check(&out, &NOT_MASTER);
+    let checked = check(&out, &["-vv", NOT_MASTER[0], NOT_MASTER[1]]);
     checked.expect(
         1,
         "pool02.contoso.com: Backup Service logged 1 error, the latest 4069",
     );
-    assert_eq!(checked.perf("pool01.contoso.com_events_error"), None);
+    checked.expect(1, "[NOTE] pool01.contoso.com: Backup Service events not in this document: the log read is that of fe01.contoso.com");
+    assert!(
+        !checked.stdout.contains("events not read"),
+        "{}",
+        checked.stdout
+    );
+    assert_eq!(checked.perf("pool01.contoso.com_events_error"), Some(0));
     assert_eq!(checked.perf("pool02.contoso.com_events_error"), Some(1));
 
     // A server whose pool cannot be told: every pool gets its events, saying why.
@@ -575,6 +777,63 @@ fn the_events_go_to_the_pool_of_the_server_whose_log_it_is() {
             pool["BackupServiceEvents"]["ComputerPoolError"],
             "Get-CsComputer -Identity fe01.contoso.com: Access is denied."
         );
+    }
+}
+
+impl Checked {
+    /// The perfdata labels, in order.
+    fn labels(&self) -> Vec<String> {
+        let perfdata = self.first_line().split_once(" | ").map_or("", |(_, p)| p);
+        perf_items(perfdata)
+            .into_iter()
+            .map(|(label, _)| label)
+            .collect()
+    }
+}
+
+#[test]
+fn a_collectors_series_are_the_same_whatever_happened() {
+    // Two pools in one document: all well; pool01 denied; the whole collection failed;
+    // Get-CsComputer could not tell the server's pool; the log denied.
+    let sequence = Sequence::new(
+        "series",
+        &[
+            "steady",
+            "deny:pool01.contoso.com",
+            "fail",
+            "computer:unknown",
+            "events:denied",
+            BACKLOG,
+        ],
+    );
+    let out = sequence.dir.join("status.json");
+    let mut first: Option<(Vec<String>, Vec<String>)> = None;
+    for step in 0..6 {
+        if step > 0 {
+            age(&out, INTERVAL);
+        }
+        sequence.collect(&[POOL1, POOL2], &out, &[]);
+        let document = read(&out);
+        for pool in document.as_array().unwrap() {
+            for field in ["HistorySince", "BackupServiceEvents"] {
+                assert!(pool.get(field).is_some(), "step {step}: {pool}");
+            }
+        }
+        let all = check(&out, &NOT_MASTER).labels();
+        // --max-output 1023 keeps the same pools whichever failed.
+        let cut = check(
+            &out,
+            &["--max-output", "1023", NOT_MASTER[0], NOT_MASTER[1]],
+        )
+        .labels();
+        assert_eq!(all.len(), 2 * 12, "step {step}: {all:?}");
+        match &first {
+            None => first = Some((all, cut)),
+            Some((first_all, first_cut)) => {
+                assert_eq!(&all, first_all, "step {step}");
+                assert_eq!(&cut, first_cut, "step {step}");
+            }
+        }
     }
 }
 
@@ -604,6 +863,14 @@ fn the_log_and_source_are_options_and_checked_as_names() {
     let said = String::from_utf8_lossy(&ran.stderr);
     assert!(
         said.contains("is not an event log or source name"),
+        "{said}"
+    );
+    // A line break is shown as one, not as a space that makes the name look valid.
+    let ran = sequence.collect(&[POOL1], &out, &["--event-log", "Lync\nServer"]);
+    assert_eq!(ran.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&ran.stderr);
+    assert!(
+        said.contains("'Lync\\nServer' is not an event log or source name"),
         "{said}"
     );
 }

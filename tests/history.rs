@@ -52,17 +52,17 @@ fn a_backlog_is_graded_by_how_long_it_has_lasted() {
     check_json(&document("NonSteadyState", 20, 120, ""), &[]).assert(
         1,
         "WARNING - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for 20 min \
-         (changes exceed the Backup Service's capacity, a backlog is building, outside the \
-         --backlog-warning range 600",
+         (changes exceed the Backup Service's capacity, a backlog is building, 1200 s outside \
+         the --backlog-warning range 750",
     );
     let run = check_json(&document("NonSteadyState", 42, 120, ""), &[]);
     run.assert(
         2,
         "CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for 42 min",
     );
-    assert!(run.stdout.contains("outside the --backlog-critical range 1800: a failover now would lose the changes not yet backed up"), "{}", run.stdout);
+    assert!(run.stdout.contains("outside the --backlog-critical range 1950: a failover now would lose the changes not yet backed up"), "{}", run.stdout);
     assert!(
-        run.perfdata().contains(" backlog_age=2520s;600;1800;0"),
+        run.perfdata().contains(" backlog_age=2520s;750;1950;0"),
         "{}",
         run.perfdata()
     );
@@ -113,6 +113,56 @@ fn a_backlog_older_than_the_history_is_a_lower_bound() {
 }
 
 #[test]
+fn history_times_are_read_as_collected_at_is() {
+    // A Unix time, as a number or as text, as CollectedAt takes it.
+    let now = jiff::Timestamp::now().as_second();
+    for since in [format!("{}", now - 2520), format!("\"{}\"", now - 2520)] {
+        let doc = format!(
+            r#"{{"PoolFqdn":"{P}","CollectedAt":{now},"HistorySince":{},
+                "BackupModules":[{{"Identity":"ConfServices.DataConf","ExportStatus":"NonSteadyState",
+                "ImportStatus":"NormalState","ExportStatusSince":{since},"ImportStatusSince":{}}}]}}"#,
+            now - 7200,
+            now - 7200
+        );
+        check_json(&doc, &[]).assert(
+            2,
+            "CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for 42 min (",
+        );
+    }
+}
+
+#[test]
+fn without_collected_at_no_duration_is_measured() {
+    // On standard input the document has no file time either: a duration to now would
+    // count the time since the collection as backlog, and claim it exact.
+    let long = document("NonSteadyState", 60, 120, "");
+    let at = long.find(r#""CollectedAt""#).unwrap();
+    let end = at + long[at..].find(',').unwrap() + 1;
+    let without = format!("{}{}", &long[..at], &long[end..]);
+    let stdin = check_json(&without, &["-v"]);
+    stdin.assert(
+        1,
+        "WARNING - pool01.contoso.com: ConfServices.DataConf export NonSteadyState (changes exceed",
+    );
+    assert!(!stdin.stdout.contains(" for "), "{}", stdin.stdout);
+    assert!(
+        stdin.stdout.contains(
+            "[NOTE] pool01.contoso.com: no readable CollectedAt: how long each status has lasted \
+             is not measured (a duration is measured to the collection, never to now)"
+        ),
+        "{}",
+        stdin.stdout
+    );
+    // A file's time is not when the collector saw the statuses either.
+    let (_dir, path) = file("history.json", without.as_bytes());
+    let from_file = run(&["-f", path.to_str().unwrap()], None);
+    from_file.assert(
+        1,
+        "ConfServices.DataConf export NonSteadyState (changes exceed",
+    );
+}
+
+#[test]
 fn without_history_a_backlog_is_the_seeds_warning_as_before() {
     let raw = status_json(
         Some(P),
@@ -129,6 +179,63 @@ fn without_history_a_backlog_is_the_seeds_warning_as_before() {
         assert_eq!(run.perf(label), None, "{}", run.perfdata());
     }
     assert!(!run.stdout.contains(" for "), "{}", run.stdout);
+}
+
+#[test]
+fn a_backlog_just_beyond_a_range_says_its_seconds() {
+    // 12 min 31 s: "for 12 min" alone would read as within 750 s.
+    let now = jiff::Timestamp::now().as_second();
+    let at = |seconds: i64| {
+        jiff::Timestamp::from_second(now - seconds)
+            .unwrap()
+            .to_string()
+    };
+    let doc = format!(
+        r#"{{"PoolFqdn":"{P}","CollectedAt":"{}","HistorySince":"{}",
+            "BackupModules":[{{"Identity":"ConfServices.DataConf","ExportStatus":"NonSteadyState",
+            "ImportStatus":"NormalState","ExportStatusSince":"{}","ImportStatusSince":"{}"}}]}}"#,
+        at(0),
+        at(7200),
+        at(751),
+        at(7200)
+    );
+    check_json(&doc, &[]).assert(
+        1,
+        "ConfServices.DataConf export NonSteadyState for 12 min (changes exceed the Backup \
+         Service's capacity, a backlog is building, 751 s outside the --backlog-warning range 750",
+    );
+}
+
+#[test]
+fn backlog_age_counts_the_overall_status_and_loses_its_ranges_to_map() {
+    // OverallExportStatus NonSteadyState for an hour: the state and backlog_age agree.
+    let doc = document(
+        "SteadyState",
+        120,
+        120,
+        &format!(
+            r#""OverallExportStatus":"NonSteadyState","OverallExportStatusSince":"{}","#,
+            ago(60)
+        ),
+    );
+    let run = check_json(&doc, &[]);
+    run.assert(
+        2,
+        "CRITICAL - pool01.contoso.com: overall export NonSteadyState for 60 min (",
+    );
+    assert!(
+        run.perfdata().contains(" backlog_age=3600s;750;1950;0"),
+        "{}",
+        run.perfdata()
+    );
+    // With --map for NonSteadyState the ranges decide nothing: none in the perfdata.
+    let run = check_json(&doc, &["--map", "export:NonSteadyState=ok"]);
+    run.assert(0, "OK - ");
+    assert!(
+        run.perfdata().contains(" backlog_age=3600s;;;0"),
+        "{}",
+        run.perfdata()
+    );
 }
 
 #[test]
@@ -155,7 +262,7 @@ fn a_module_stuck_in_not_initialized_is_a_warning_wherever_the_cms_is() {
     let run = check_json(&document("NotInitialized", 125, 125, ""), &NOT_MASTER);
     run.assert(
         1,
-        "WARNING - pool01.contoso.com: ConfServices.DataConf export NotInitialized for at least 2 h 5 min (no export has started yet, outside the --not-initialized-warning range 3600: its replication never began",
+        "WARNING - pool01.contoso.com: ConfServices.DataConf export NotInitialized for at least 2 h 5 min (no export has started yet, 7500 s outside the --not-initialized-warning range 3750: its replication never began",
     );
     check_json(
         &document("NotInitialized", 125, 125, ""),
@@ -265,6 +372,22 @@ fn no_events_are_ok_and_an_unread_log_is_said_not_paged() {
     // The same series as when the log was read.
     assert_eq!(run.perf("events_error").as_deref(), Some("0"));
     assert_eq!(run.perf("events_warning").as_deref(), Some("0"));
+}
+
+#[test]
+fn event_counts_are_clipped_to_what_the_collector_reads() {
+    let huge = with_events(
+        r#""Errors":18446744073709551615,"Warnings":501,"Latest":[
+        {"Id":4069,"Level":"Error","TimeCreated":"2026-11-29T03:09:00Z","Message":"Cannot update."}]"#,
+    );
+    let run = check_json(&huge, &[]);
+    run.assert(
+        1,
+        "WARNING - pool01.contoso.com: Backup Service logged at least 500 errors, the latest 4069: Cannot update.",
+    );
+    // The summary and the perfdata say the same.
+    assert_eq!(run.perf("events_error").as_deref(), Some("500"));
+    assert_eq!(run.perf("events_warning").as_deref(), Some("500"));
 }
 
 #[test]

@@ -350,6 +350,70 @@ fn max_output_keeps_the_same_whole_pools_whatever_the_states() {
 }
 
 #[test]
+fn long_output_lists_the_worst_first_so_problems_survive_the_cut() {
+    // Four pools, the problems in the last two: at -v the first pools' OK lines came
+    // first, and --max-output cut the problems away.
+    let pools: Vec<String> = (1..=4)
+        .map(|i| {
+            let data_conf = match i {
+                3 => "NonSteadyState",
+                4 => "ErrorState",
+                _ => "SteadyState",
+            };
+            status_json(
+                Some(&format!("pool0{i}.contoso.com")),
+                &[
+                    ("UserServices.PresenceFocus", "SteadyState", "NormalState"),
+                    ("ConfServices.DataConf", data_conf, "NormalState"),
+                    ("CentralMgmt.CMSMaster", "SteadyState", "NormalState"),
+                ],
+                "",
+            )
+        })
+        .collect();
+    let doc = format!("[{}]", pools.join(","));
+    let full = check_json(&doc, &["-vv"]);
+    full.assert(
+        2,
+        "CSBACKUP CRITICAL - pool04.contoso.com: ConfServices.DataConf export ErrorState",
+    );
+    let tags: Vec<&str> = full
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| &l[..l.find(']').unwrap() + 1])
+        .collect();
+    let first_ok = tags.iter().position(|t| *t == "[OK]").unwrap();
+    let first_note = tags.iter().position(|t| *t == "[NOTE]").unwrap();
+    assert_eq!(
+        &tags[..first_ok],
+        ["[CRITICAL]", "[WARNING]"],
+        "{}",
+        full.stdout
+    );
+    assert!(tags[first_ok..first_note].iter().all(|t| *t == "[OK]"));
+    assert!(tags[first_note..].iter().all(|t| *t == "[NOTE]"));
+    // In document order within a level.
+    let ok_lines: Vec<&str> = full
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("[OK]"))
+        .collect();
+    assert!(ok_lines[0].starts_with("[OK] pool01.contoso.com: UserServices.PresenceFocus"));
+    // The shipped verbose NRPE command keeps the worst problem's line; a little more
+    // room, every problem's, ahead of any OK line.
+    let critical = "\n[CRITICAL] pool04.contoso.com: ConfServices.DataConf export ErrorState";
+    let warning = "\n[WARNING] pool03.contoso.com: ConfServices.DataConf export NonSteadyState";
+    for (max, problems) in [(1023, &[critical][..]), (2000, &[critical, warning][..])] {
+        let cut = check_json(&doc, &["-v", "--max-output", &max.to_string()]);
+        assert!(cut.stdout.len() <= max);
+        for problem in problems {
+            assert!(cut.stdout.contains(problem), "{problem}\n{}", cut.stdout);
+        }
+    }
+}
+
+#[test]
 fn max_output_below_one_pools_status_line_and_perfdata_is_refused_with_the_minimum() {
     let (_dir, path) = fresh_example("pool-errors.json");
     let path = path.to_str().unwrap();
@@ -390,6 +454,46 @@ fn max_output_below_one_pools_status_line_and_perfdata_is_refused_with_the_minim
         None,
     );
     below.assert(3, &format!("must be at least {minimum} for this document"));
+}
+
+/// The least `--max-output` the check takes for `doc`, as its refusal names it.
+fn minimum(doc: &str) -> usize {
+    let refused = check_json(doc, &["--max-output", "128"]);
+    refused.assert(3, "must be at least ");
+    refused
+        .stdout
+        .split("at least ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the minimum is named")
+}
+
+#[test]
+fn max_output_minimum_does_not_depend_on_values() {
+    // A collector's document, then the same with the widest values a document can give:
+    // event counts beyond any, a backlog and an age of two thousand years.
+    let doc = |collected: &str, since: &str, errors: &str| {
+        format!(
+            r#"{{"PoolFqdn":"pool01.contoso.com","CollectedAt":"{collected}","HistorySince":"{since}",
+            "BackupModules":[{{"Identity":"ConfServices.DataConf","ExportStatus":"NonSteadyState",
+            "ImportStatus":"NormalState","ExportStatusSince":"{since}","ImportStatusSince":"{since}"}}],
+            "BackupServiceEvents":{{"Since":"{since}","Until":"{collected}","Errors":{errors},"Warnings":{errors},"Latest":[]}}}}"#
+        )
+    };
+    let now = jiff::Timestamp::now().to_string();
+    let usual = minimum(&doc(&now, &now, "0"));
+    let widest = [
+        doc(&now, &now, "18446744073709551615"),
+        doc(&now, "0001-01-01T00:00:00Z", "0"),
+        doc("0001-01-02T00:00:00Z", "0001-01-01T00:00:00Z", "7"),
+    ];
+    for doc in &widest {
+        assert_eq!(minimum(doc), usual, "{doc}");
+        let run = check_json(doc, &["--max-output", &usual.to_string()]);
+        assert!(run.stdout.len() <= usual, "{}", run.stdout);
+        assert!(!run.perfdata().is_empty(), "{}", run.stdout);
+    }
 }
 
 #[test]

@@ -487,9 +487,10 @@ fn one_task_in_the_programs_folder_for_every_pool() {
 }
 
 #[test]
-fn the_task_carries_history_across_three_of_its_intervals() {
+fn the_task_carries_history_across_three_and_a_half_of_its_intervals() {
+    // Halfway between collections: two missed runs are within it, whatever the load times.
     let script = read(REGISTER);
-    assert!(script.contains("--history-max-age $(3 * 60 * $IntervalMinutes)"));
+    assert!(script.contains("--history-max-age $(210 * $IntervalMinutes)"));
     // At the default interval that is the collector's own default.
     use clap::CommandFactory;
     let command = check_csbackup::cli::Cli::command();
@@ -501,7 +502,27 @@ fn the_task_carries_history_across_three_of_its_intervals() {
         .find(|a| a.get_long() == Some("history-max-age"))
         .and_then(|a| a.get_default_values().first().cloned())
         .expect("--history-max-age has a default");
-    assert_eq!(default, "900", "3 * 60 * 5");
+    assert_eq!(default, "1050", "210 * 5");
+}
+
+#[test]
+fn errors_and_warnings_are_read_apart_each_up_to_what_the_check_knows() {
+    let script = read(COLLECT);
+    // Get-WinEvent -MaxEvents gives the newest events: in one query for every level a
+    // storm of warnings would push the errors out.
+    let answer = function_body(&script, "Get-EventsAnswer");
+    assert!(answer.contains("$answer['Errors'] = Get-EventReading $window 1, 2"));
+    assert!(answer.contains("$answer['Warnings'] = Get-EventReading $window 3"));
+    let reading = function_body(&script, "Get-EventReading");
+    assert!(reading.contains("Level = $Levels"));
+    assert!(reading.contains("Get-WinEvent -FilterHashtable $filter -MaxEvents $MaxEvents"));
+    // The check reads that many as "at least": the same number.
+    let at_most = check_csbackup::model::EVENTS_READ_AT_MOST;
+    assert!(script.contains(&format!("\n$MaxEvents = {at_most}\n")));
+    // The window ends on the whole second Until is written as, where the next begins.
+    assert!(answer.contains("$until = $now.AddTicks(-($now.Ticks % [TimeSpan]::TicksPerSecond))"));
+    assert!(answer.contains("Until = $until.ToString($TimeFormat, $culture)"));
+    assert!(answer.contains("End = $until"));
 }
 
 #[test]

@@ -15,9 +15,10 @@
       - Get-CsPool and Get-CsComputer about the name given as ActiveMasterFqdn, so that
         check_csbackup can tell a pool from a server;
     and, when CSBACKUP_EVENTS_SINCE is set (check_csbackup collect sets it, with
-    CSBACKUP_EVENT_LOG and CSBACKUP_EVENT_SOURCE), the Backup Service's Critical, Error
-    and Warning events in that log since then (Get-WinEvent, at most 500, the newest
-    first) and Get-CsComputer about this server, whose pool they concern; and writes
+    CSBACKUP_EVENT_LOG and CSBACKUP_EVENT_SOURCE), the Backup Service's events in that
+    log since then (Get-WinEvent, the newest first: at most 500 Critical and Error events,
+    and apart from them at most 500 Warning events, so that no storm of warnings hides an
+    error) and Get-CsComputer about this server, whose pool they concern; and writes
     what came back, with the warnings the cmdlets gave, as one answer. Which modules to
     keep, which pool hosts the CMS, what the events amount to and what goes into the
     status file is decided by check_csbackup (src/input/answer.rs), where it is tested.
@@ -86,6 +87,9 @@ $MaxDepth = 6
 $MaxItems = 100
 $MaxProperties = 50
 $TimeFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'"
+# The most events of one level read in a window; check_csbackup reads this many as "at
+# least" this many (EVENTS_READ_AT_MOST in src/model.rs).
+$MaxEvents = 500
 
 # A value as plain JSON-ready data, bounded in depth and fan-out (see .DESCRIPTION).
 function ConvertTo-PlainValue {
@@ -236,15 +240,36 @@ function Get-PoolAnswer {
     return $entry
 }
 
-# The Backup Service's events since CSBACKUP_EVENTS_SINCE, and what Get-CsComputer says
-# about this server (by its FQDN when DNS gives one); $null when not asked. A message
-# that cannot be formatted is left out. A Get-WinEvent that finds nothing stops with an
-# error too: its FullyQualifiedErrorId tells check_csbackup which one it was.
+# The newest $MaxEvents events of the Backup Service at $Levels in the window $Window
+# describes: each with its id, level, time and message (left out when it cannot be
+# formatted); or the error that stopped Get-WinEvent. One that finds nothing stops with
+# an error too: its FullyQualifiedErrorId tells check_csbackup which one it was.
+function Get-EventReading {
+    param($Window, [int[]] $Levels)
+    $filter = @{ LogName = $Window.LogName; ProviderName = $Window.Source; StartTime = $Window.Start; EndTime = $Window.End; Level = $Levels }
+    try {
+        $records = @(Get-WinEvent -FilterHashtable $filter -MaxEvents $MaxEvents -ErrorAction Stop | ForEach-Object {
+            $record = $_
+            $message = $null
+            try { $message = $record.Message } catch { }
+            [ordered]@{ Id = $record.Id; Level = ConvertTo-PlainValue $record.Level; TimeCreated = ConvertTo-PlainValue $record.TimeCreated; Message = $message }
+        })
+        return [ordered]@{ Records = $records }
+    } catch {
+        return [ordered]@{ Failure = [ordered]@{ Id = "$($_.FullyQualifiedErrorId)"; Message = $_.Exception.Message } }
+    }
+}
+
+# The Backup Service's events since CSBACKUP_EVENTS_SINCE, errors (Critical, Error) and
+# warnings read apart, and what Get-CsComputer says about this server (by its FQDN when
+# DNS gives one); $null when not asked. The window ends on a whole second, as Until is
+# written, so that the next window begins exactly where this one ends.
 function Get-EventsAnswer {
     $since = "$env:CSBACKUP_EVENTS_SINCE"
     if ($since -eq '') { return $null }
     $culture = [Globalization.CultureInfo]::InvariantCulture
-    $until = [DateTime]::UtcNow
+    $now = [DateTime]::UtcNow
+    $until = $now.AddTicks(-($now.Ticks % [TimeSpan]::TicksPerSecond))
     $name = "$env:COMPUTERNAME"
     try { $name = [Net.Dns]::GetHostEntry($name).HostName } catch { }
     $answer = [ordered]@{ LogName = "$env:CSBACKUP_EVENT_LOG"; Source = "$env:CSBACKUP_EVENT_SOURCE"; Since = $since; Until = $until.ToString($TimeFormat, $culture); Computer = $name }
@@ -252,17 +277,9 @@ function Get-EventsAnswer {
     if ($null -ne $lookup.Error) { $answer['GetCsComputerError'] = $lookup.Error }
     else { $answer['GetCsComputer'] = @(foreach ($o in $lookup.Output) { ConvertTo-PlainValue $o }) }
     $start = [DateTime]::ParseExact($since, $TimeFormat, $culture, [Globalization.DateTimeStyles] 'AssumeUniversal, AdjustToUniversal')
-    $filter = @{ LogName = $answer.LogName; ProviderName = $answer.Source; StartTime = $start; EndTime = $until; Level = 1, 2, 3 }
-    try {
-        $answer['Records'] = @(Get-WinEvent -FilterHashtable $filter -MaxEvents 500 -ErrorAction Stop | ForEach-Object {
-            $record = $_
-            $message = $null
-            try { $message = $record.Message } catch { }
-            [ordered]@{ Id = $record.Id; Level = ConvertTo-PlainValue $record.Level; TimeCreated = ConvertTo-PlainValue $record.TimeCreated; Message = $message }
-        })
-    } catch {
-        $answer['Failure'] = [ordered]@{ Id = "$($_.FullyQualifiedErrorId)"; Message = $_.Exception.Message }
-    }
+    $window = @{ LogName = $answer.LogName; Source = $answer.Source; Start = $start; End = $until }
+    $answer['Errors'] = Get-EventReading $window 1, 2
+    $answer['Warnings'] = Get-EventReading $window 3
     return $answer
 }
 

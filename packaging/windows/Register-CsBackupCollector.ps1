@@ -11,7 +11,7 @@
     service account, whether or not anyone is logged on, and collects every pool in one
     run, so the Skype for Business module loads once per run:
 
-        check_csbackup.exe collect --pool <pool> --pool <pool>... --out-dir <folder> --timeout <s> --history-max-age <3 intervals>
+        check_csbackup.exe collect --pool <pool> --pool <pool>... --out-dir <folder> --timeout <s> --history-max-age <3.5 intervals>
 
     It writes <folder>\<pool>.json for each pool, the files the shipped Icinga 2 and
     NSClient++ snippets read. The task runs in the program's folder, never in the
@@ -98,8 +98,8 @@
 .PARAMETER IntervalMinutes
     How often the task runs. Default 5: the check's default age thresholds (-w 900,
     -c 3600 seconds) then allow two missed runs before a WARNING. The collector carries
-    history (how long a backlog has lasted) across runs up to three intervals apart
-    (collect --history-max-age).
+    history (how long a backlog has lasted) across runs up to three and a half intervals
+    apart (collect --history-max-age): two missed runs, whatever the module's load time.
 
 .PARAMETER TimeoutSeconds
     How long one run may take (collect --timeout; with -ScriptOnly, the task's time
@@ -566,7 +566,7 @@ function Get-CollectorAction {
     } else {
         $program = $ExePath
         $pools = ($Pool | ForEach-Object { "--pool $_" }) -join ' '
-        $arguments = "collect $pools --out-dir $(Format-PathArgument $OutDirectory) --timeout $TimeoutSeconds --history-max-age $(3 * 60 * $IntervalMinutes)"
+        $arguments = "collect $pools --out-dir $(Format-PathArgument $OutDirectory) --timeout $TimeoutSeconds --history-max-age $(210 * $IntervalMinutes)"
         $folder = Split-Path -Parent $program
     }
     return @{ Program = $program; Arguments = $arguments; Folder = $folder }

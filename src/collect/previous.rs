@@ -9,8 +9,8 @@
 //! document records as `HistoryRestart`. Wrong history is worse than none.
 //!
 //! The file is read only after `folder` has accepted its place, so it is a file of the
-//! collector's own (or none); it is still read as a regular file only, and only up to
-//! the size a status document may have.
+//! collector's own (or none); it is still read as a regular file only, and only up to a
+//! size far below what the check reads, so that its JSON tree stays small.
 
 use std::io::Read;
 use std::path::Path;
@@ -68,7 +68,7 @@ fn load(path: &Path, max_bytes: u64) -> Result<Value, String> {
     }
     if meta.len() > max_bytes {
         return Err(unreadable(format!(
-            "{} bytes, more than a status document holds",
+            "{} bytes, more than the {max_bytes} its history is read from",
             meta.len()
         )));
     }
@@ -222,7 +222,10 @@ mod tests {
             .starts_with("the previous document is unreadable: not the JSON the collector writes"));
         std::fs::write(dir.join("big.json"), "x".repeat(2000)).unwrap();
         let big = read(&dir.join("big.json"), &pools, horizon(), 1000);
-        assert!(big[0].as_ref().unwrap_err().contains("2000 bytes"));
+        assert!(big[0]
+            .as_ref()
+            .unwrap_err()
+            .contains("2000 bytes, more than the 1000 its history is read from"));
         std::fs::create_dir(dir.join("folder.json")).unwrap();
         let folder = read(&dir.join("folder.json"), &pools, horizon(), 1000);
         assert!(folder[0]

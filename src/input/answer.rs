@@ -13,7 +13,9 @@
 //!   "Pools": [{"Pool": "...", "Results": [...] | "Error": "...", "Warnings": [...]}],
 //!   "Events": {"LogName", "Source", "Since", "Until", "Computer",   the event log, when asked
 //!       "GetCsComputer": [...] | "GetCsComputerError": "...",
-//!       "Records": [{"Id", "Level", "TimeCreated", "Message"}] | "Failure": {"Id", "Message"}},
+//!       "Errors": <reading>, "Warnings": <reading>},   Critical and Error apart from Warning
+//!       where <reading> is {"Records": [{"Id", "Level", "TimeCreated", "Message"}]}
+//!                       | {"Failure": {"Id", "Message"}}
 //!   "CollectedAt", "ComputerName", "CollectorVersion"   only in a file the script wrote itself
 //! }
 //! ```
@@ -152,8 +154,8 @@ impl Answer {
             Err(error) => results::failed(pool, error),
         };
         object.extend(self.master.clone());
-        if let Some(events) = self.events.as_ref().and_then(|e| e.of_pool(pool)) {
-            object.insert("BackupServiceEvents".into(), events);
+        if let Some(events) = &self.events {
+            object.insert("BackupServiceEvents".into(), events.of_pool(pool));
         }
         let warnings = clip_warnings(self.warnings.iter().chain(&entry.warnings));
         if !warnings.is_empty() {

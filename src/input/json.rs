@@ -359,13 +359,19 @@ fn status(value: &Node) -> Reported {
 }
 
 /// A time the collector wrote (`HistorySince`, `ExportStatusSince`, ...); null is absent.
+/// Read as `CollectedAt` is: with an offset, `\/Date(ms)\/`, or a Unix time.
 fn stamp(value: &Node) -> Option<Stamp> {
     match value {
         Node::Null => None,
-        Node::String(s) => Some(
-            scalar::parse_timestamp(s)
+        Node::String(s) => Some(match scalar::collected_at_text(s) {
+            CollectedAt::At(at) => Stamp::At(at),
+            _ => Stamp::Unreadable(clip(s.trim(), 80)),
+        }),
+        Node::Number(n) => Some(
+            n.as_f64()
+                .and_then(scalar::unix_time)
                 .map(Stamp::At)
-                .unwrap_or_else(|| Stamp::Unreadable(clip(s.trim(), 80))),
+                .unwrap_or_else(|| Stamp::Unreadable(clip(&n.to_string(), 80))),
         ),
         other => Some(Stamp::Unreadable(clip(&compact(other), 80))),
     }

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use super::{Lasted, Level, ModuleVerdict, Settings, Threshold};
+use super::{Lasted, Level, Settings, StatusVerdict, Threshold};
 use crate::model::ExportStatus;
 
 /// The level and reason of a `NonSteadyState` that has lasted `lasted`, from the seed's.
@@ -21,14 +21,16 @@ pub(super) fn judge(
         return (seed, meaning);
     };
     let beyond = beyond(lasted.seconds, settings);
+    // The seconds, as the range compares them: "for 12 min" may be 751 s or 779 s.
+    let seconds = lasted.seconds;
     match (beyond, lasted.lower_bound) {
         (Some((level, which, range)), bound) => {
             let level = if bound { level.max(seed) } else { level };
             (
                 level,
                 format!(
-                    "{meaning}, {} the --backlog-{which} range {}: a failover now would lose the \
-                     changes not yet backed up",
+                    "{meaning}, {seconds} s {} the --backlog-{which} range {}: a failover now \
+                     would lose the changes not yet backed up",
                     range.alerting_side(),
                     range.as_str()
                 )
@@ -38,7 +40,7 @@ pub(super) fn judge(
         (None, false) => (
             Level::Ok,
             format!(
-                "{meaning}, within the --backlog-warning range {}",
+                "{meaning}, {seconds} s within the --backlog-warning range {}",
                 settings.backlog_warning.as_str()
             )
             .into(),
@@ -66,13 +68,13 @@ fn beyond(seconds: i64, settings: &Settings) -> Option<(Level, &'static str, &Th
     }
 }
 
-/// How long the longest current backlog of the modules has lasted (0 without one), for
+/// How long the longest current backlog has lasted, of the modules' exports and the
+/// pool's `OverallExportStatus` (0 without one, or when how long is not known), for
 /// perfdata: a lower bound counts as what it is known to be.
-pub(super) fn longest(modules: &[ModuleVerdict]) -> i64 {
-    modules
-        .iter()
-        .filter(|m| ExportStatus::from_name(&m.export.shown) == Some(ExportStatus::NonSteadyState))
-        .filter_map(|m| m.export.lasted)
+pub(super) fn longest<'a>(exports: impl Iterator<Item = &'a StatusVerdict>) -> i64 {
+    exports
+        .filter(|s| ExportStatus::from_name(&s.shown) == Some(ExportStatus::NonSteadyState))
+        .filter_map(|s| s.lasted)
         .map(|lasted| lasted.seconds)
         .max()
         .unwrap_or(0)
@@ -99,10 +101,25 @@ mod tests {
     #[test]
     fn the_default_ranges_grade_a_backlog_by_its_duration() {
         assert_eq!(level(0, false), Level::Ok);
-        assert_eq!(level(600, false), Level::Ok);
-        assert_eq!(level(601, false), Level::Warning);
-        assert_eq!(level(1800, false), Level::Warning);
-        assert_eq!(level(1801, false), Level::Critical);
+        assert_eq!(level(750, false), Level::Ok);
+        assert_eq!(level(751, false), Level::Warning);
+        assert_eq!(level(1950, false), Level::Warning);
+        assert_eq!(level(1951, false), Level::Critical);
+    }
+
+    #[test]
+    fn the_defaults_fall_between_collections() {
+        // At the n-th collection after the first that saw it, a backlog has lasted
+        // n intervals, give or take the module's load times: the same level either way.
+        let interval = 300; // the collector's default interval
+        let expected = [0, 0, 0, 1, 1, 1, 1, 2, 2];
+        for (n, grade) in expected.into_iter().enumerate() {
+            let grade = [Level::Ok, Level::Warning, Level::Critical][grade];
+            for skew in [-140, -60, 0, 60, 140] {
+                let seconds = (n as i64 * interval + skew).max(0);
+                assert_eq!(level(seconds, false), grade, "{n} intervals {skew:+} s");
+            }
+        }
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! `--on-event-error` (WARNING by default), naming the latest and its first line; Warning
 //! events are counted and listed, never a problem. A log that could not be read is said
 //! at every verbosity, as a note and in an OK summary, but changes no state: it is a
-//! gap in what the plugin sees, not a fault of the Backup Service.
+//! gap in what the plugin sees, not a fault of the Backup Service. The events of a pool
+//! whose log another pool's server's collector read are elsewhere, not missing: a note
+//! at `-vv`, and 0 in the series, which every collector document carries.
 
 use super::{EventCounts, Finding, Level, Note, Settings, Subject};
-use crate::model::{EventReading, ServiceEvent, ServiceEvents, Stamp};
+use crate::model::{EventReading, ServiceEvent, ServiceEvents, Stamp, EVENTS_READ_AT_MOST};
 
 /// The findings and notes about a pool's events, and their counts for perfdata; `None`
 /// when the document carries none.
@@ -26,7 +28,18 @@ pub(super) fn evaluate_events(
             return Some(EventCounts {
                 errors: 0,
                 warnings: 0,
-                read: false,
+                missing: true,
+            });
+        }
+        // Expected, not a gap: where this pool's events are is said at -vv.
+        EventReading::Elsewhere(why) => {
+            notes.push(Note::source(format!(
+                "Backup Service events not in this document: {why}"
+            )));
+            return Some(EventCounts {
+                errors: 0,
+                warnings: 0,
+                missing: false,
             });
         }
         EventReading::Read {
@@ -54,7 +67,7 @@ pub(super) fn evaluate_events(
     Some(EventCounts {
         errors,
         warnings,
-        read: true,
+        missing: false,
     })
 }
 
@@ -115,9 +128,12 @@ fn is_error(level: &str) -> bool {
         .any(|l| level.trim().eq_ignore_ascii_case(l))
 }
 
+/// `1 error`, `3 errors`, `at least 500 errors`: the collector reads at most
+/// [`EVENTS_READ_AT_MOST`] of each level, so that many may stand for more.
 fn count(n: u64, what: &str) -> String {
     match n {
         1 => format!("1 {what}"),
+        n if n >= EVENTS_READ_AT_MOST => format!("at least {n} {what}s"),
         n => format!("{n} {what}s"),
     }
 }
@@ -186,7 +202,7 @@ mod tests {
             EventCounts {
                 errors: 2,
                 warnings: 1,
-                read: true
+                missing: false
             }
         );
         let quiet = Settings {
@@ -223,6 +239,14 @@ mod tests {
             "Backup Service events not read (the 'Lync Server' log of fe01.contoso.com): \
              Attempted to perform an unauthorized operation."
         );
-        assert!(!counts.read);
+        assert!(counts.missing);
+        let (findings, notes, counts) = evaluated(
+            EventReading::Elsewhere("the log read is that of fe01".into()),
+            &Settings::default(),
+        );
+        assert!(findings.is_empty());
+        assert_eq!(notes[0].verbosity, 2);
+        assert!(!counts.missing);
+        assert_eq!((counts.errors, counts.warnings), (0, 0));
     }
 }

@@ -33,10 +33,11 @@ pub(super) fn judge(
         Some(lasted) if range.alerts(lasted.seconds as f64) => (
             seed.max(Level::Warning),
             format!(
-                "{}, {} the --not-initialized-warning range {}: its replication never began \
-                 (only {CMS_MODULE} may wait for good, on a pool without the active CMS), check \
-                 Get-CsPoolBackupRelationship and that the Backup Service runs",
+                "{}, {} s {} the --not-initialized-warning range {}: its replication never \
+                 began (only {CMS_MODULE} may wait for good, on a pool without the active CMS), \
+                 check Get-CsPoolBackupRelationship and that the Backup Service runs",
                 export_meaning(&ExportStatus::NotInitialized).0,
+                lasted.seconds,
                 range.alerting_side(),
                 range.as_str()
             )
@@ -65,8 +66,14 @@ mod tests {
             )
             .0
         };
-        assert_eq!(wait(3600, false), Level::Ok);
-        assert_eq!(wait(3601, false), Level::Warning);
+        assert_eq!(wait(3750, false), Level::Ok);
+        assert_eq!(wait(3751, false), Level::Warning);
+        // Halfway between the 12th and 13th interval after the first that saw it.
+        let interval = 300; // the collector's default interval
+        for skew in [-140, 0, 140] {
+            assert_eq!(wait(12 * interval + skew, false), Level::Ok);
+            assert_eq!(wait(13 * interval + skew, false), Level::Warning);
+        }
         assert_eq!(wait(7200, true), Level::Warning);
         assert_eq!(judge(Level::Ok, "x".into(), None, &settings).0, Level::Ok);
         assert!(!applies_to(" centralmgmt.cmsmaster"));

@@ -219,8 +219,10 @@ pub struct Backlog {
 pub struct EventCounts {
     pub errors: u64,
     pub warnings: u64,
-    /// Whether the log was read: when not, the counts are 0 and say nothing.
-    pub read: bool,
+    /// Whether the log was to be read and could not be: the counts are then 0 and say
+    /// nothing. (The events of a pool whose log the collector does not read, another
+    /// pool's server's, are not missing: they are elsewhere, and 0 here.)
+    pub missing: bool,
 }
 
 /// Module counts for perfdata.

@@ -13,7 +13,9 @@ use super::modules::{
     count, damage_findings, missing_modules, modules_unknown_after_failure, no_modules, DEPTH_HINT,
 };
 use super::status::{evaluate_module, evaluate_status, status_finding, OVERALL};
-use super::{Backlog, Finding, Level, ModuleVerdict, Note, PoolVerdict, Settings, Subject};
+use super::{
+    Backlog, Finding, Level, ModuleVerdict, Note, PoolVerdict, Settings, StatusVerdict, Subject,
+};
 use crate::model::{clip, Direction, Module, Modules, Pool};
 
 pub(super) fn evaluate_pool(
@@ -28,19 +30,28 @@ pub(super) fn evaluate_pool(
     let mut notes = collection_notes(&pool, role);
     findings.extend(collection_finding(&pool, settings));
     let failed = pool.error.is_some();
-    let history = History::of(&pool, modified, now, &mut notes);
+    let history = History::of(&pool, &mut notes);
     let judged = Judged {
         role,
         settings,
         history: &history,
     };
-    let overall = overall_findings(&pool, &judged, &mut notes);
+    let overall = overall_verdicts(&pool, &judged, &mut notes);
     let modules = evaluate_modules(pool.modules, failed, &judged, &mut findings, &mut notes);
-    findings.extend(overall);
-    let backlog = pool.history_since.as_ref().map(|_| Backlog {
-        seconds: backlog::longest(&modules),
-        warning: settings.backlog_warning.as_str().to_owned(),
-        critical: settings.backlog_critical.as_str().to_owned(),
+    findings.extend(
+        overall
+            .iter()
+            .filter(|(_, verdict)| verdict.level != Level::Ok)
+            .map(|(direction, verdict)| status_finding(OVERALL, *direction, verdict)),
+    );
+    let backlog = pool.history_since.as_ref().map(|_| {
+        let exports = modules.iter().map(|m| &m.export).chain(
+            overall
+                .iter()
+                .filter(|(direction, _)| *direction == Direction::Export)
+                .map(|(_, verdict)| verdict),
+        );
+        backlog_perf(backlog::longest(exports), settings)
     });
     let events = evaluate_events(pool.events.as_ref(), settings, &mut findings, &mut notes);
     let age = evaluate_age(
@@ -72,9 +83,13 @@ struct Judged<'a> {
     history: &'a History,
 }
 
-/// `OverallExportStatus` / `OverallImportStatus` that are not OK.
-fn overall_findings(pool: &Pool, judged: &Judged, notes: &mut Vec<Note>) -> Vec<Finding> {
-    let mut findings = Vec::new();
+/// `OverallExportStatus` / `OverallImportStatus`, where the pool reports them.
+fn overall_verdicts(
+    pool: &Pool,
+    judged: &Judged,
+    notes: &mut Vec<Note>,
+) -> Vec<(Direction, StatusVerdict)> {
+    let mut verdicts = Vec::new();
     for (direction, reported, since) in [
         (
             Direction::Export,
@@ -97,11 +112,27 @@ fn overall_findings(pool: &Pool, judged: &Judged, notes: &mut Vec<Note>) -> Vec<
             judged.settings,
             (None, lasted),
         );
-        if verdict.level != Level::Ok {
-            findings.push(status_finding(OVERALL, direction, &verdict));
-        }
+        verdicts.push((direction, verdict));
     }
-    findings
+    verdicts
+}
+
+/// `backlog_age` and its thresholds; none when a `--map` sets the level of
+/// `NonSteadyState`, since the ranges then decide nothing.
+fn backlog_perf(seconds: i64, settings: &Settings) -> Backlog {
+    let ranged = !settings.maps(Direction::Export, "NonSteadyState");
+    let range = |threshold: &super::Threshold| {
+        if ranged {
+            threshold.as_str().to_owned()
+        } else {
+            String::new()
+        }
+    };
+    Backlog {
+        seconds,
+        warning: range(&settings.backlog_warning),
+        critical: range(&settings.backlog_critical),
+    }
 }
 
 fn capitalized(direction: Direction) -> &'static str {

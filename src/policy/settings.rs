@@ -165,10 +165,30 @@ pub struct Settings {
 }
 
 /// The defaults of the duration thresholds, as the command line gives them (docs/decisions.md
-/// says why these values).
-pub const BACKLOG_WARNING: &str = "600";
-pub const BACKLOG_CRITICAL: &str = "1800";
-pub const NOT_INITIALIZED_WARNING: &str = "3600";
+/// says why these values). A duration is measured between two collections, so at the
+/// default 5-minute interval it comes in steps of 300 s, give or take the difference
+/// between the module's load times at the two: each default lies halfway between two
+/// steps, where no load time can move a duration across it. WARNING from the fourth
+/// collection that sees a backlog (900 s), CRITICAL from the eighth (2100 s); a stuck
+/// `NotInitialized` from the fourteenth (3900 s).
+pub const BACKLOG_WARNING: &str = "750";
+pub const BACKLOG_CRITICAL: &str = "1950";
+pub const NOT_INITIALIZED_WARNING: &str = "3750";
+
+impl Settings {
+    /// The `--map` that sets the level of `status` in `direction`, if any: the last
+    /// that matches wins.
+    pub fn mapping(&self, direction: Direction, status: &str) -> Option<&Mapping> {
+        self.mappings.iter().rev().find(|m| {
+            m.direction.is_none_or(|d| d == direction) && m.status.eq_ignore_ascii_case(status)
+        })
+    }
+
+    /// Whether a `--map` sets the level of `status` in `direction`.
+    pub fn maps(&self, direction: Direction, status: &str) -> bool {
+        self.mapping(direction, status).is_some()
+    }
+}
 
 impl Default for Settings {
     fn default() -> Self {

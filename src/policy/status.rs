@@ -96,10 +96,7 @@ pub(super) fn evaluate_status(
             }
         }
     };
-    let mapped = settings.mappings.iter().rev().find(|m| {
-        m.direction.is_none_or(|d| d == direction) && m.status.eq_ignore_ascii_case(&shown)
-    });
-    if let Some(m) = mapped {
+    if let Some(m) = settings.mapping(direction, &shown) {
         return StatusVerdict {
             shown,
             level: m.level,

@@ -9,7 +9,8 @@
 //!    kept is decided by the document's shape alone: each pool's perfdata is counted at
 //!    its widest ([`PoolPerf::room`]) and the summary gets a fixed [`SUMMARY_ROOM`],
 //!    so graphs get the same series on every run, whatever the states;
-//! 3. long output fills what is left, first lines first.
+//! 3. long output fills what is left, first lines first (the report lists the worst
+//!    first, so the problems are what stays).
 //!
 //! Whatever is left out, a last line says so, and for perfdata how to avoid it. A limit
 //! below what one pool needs is refused with the minimum ([`fit`] returns it), since no
@@ -204,7 +205,8 @@ fn last_resort(
     if text.len() <= max {
         return text;
     }
-    // Only values wider than their room (an age of centuries) get here.
+    // Only a value wider than its room would get here, and every value is kept within
+    // its room (see `Perf::seconds`): kept so that the limit holds whatever comes.
     let line = first_line(state, "", &[]);
     line[..line.len().min(max)].to_owned()
 }

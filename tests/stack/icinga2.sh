@@ -308,7 +308,7 @@ backlog="$(jq -c '.results[] | select(.attrs.name == "backlog") | .attrs.last_ch
 jq -r '.output' <<<"$backlog" | grep -q "^CSBACKUP CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for 45 min (" ||
     fail "the backlog service's output does not say how long: $(jq -r '.output' <<<"$backlog")"
 age="$(parse_perfdata "$(jq -c '.performance_data' <<<"$backlog")" | jq -c '.[] | select(.label == "backlog_age") | [(.value | floor), .unit, (.crit | floor)]')"
-[ "$age" = '[2700,"seconds",1800]' ] || fail "Icinga parsed backlog_age as $age, expected [2700,\"seconds\",1800]"
+[ "$age" = '[2700,"seconds",1950]' ] || fail "Icinga parsed backlog_age as $age, expected [2700,\"seconds\",1950]"
 step "backlog: CRITICAL for 45 min, backlog_age 2700 s as Icinga parses it"
 if grep -i "critical/" "$T/log/icinga2.log" >&2; then
     fail "Icinga logged critical errors"

@@ -40,16 +40,20 @@
 //! answer: the stand-in keeps its place in `<file>.step`, and complains (exit 64) when the
 //! sequence has ended. A step is words: `steady` (the usual answer), `fail` (module
 //! loading fails, as in `fail`), `<Identity>=<ExportStatus>` (that module of every pool
-//! reports that export status; a module it does not have is added), `error:<id>` and
+//! reports that export status; a module it does not have is added), `<Identity>+=<ExportStatus>`
+//! (one more entry of that module, with that status), `error:<id>` and
 //! `warning:<id>` (the Backup Service logged such an event half a minute ago),
+//! `storm:<n>` (n warnings 4011, newer than the step's other events), `deny:<pool>`
+//! (Get-CsBackupServiceStatus is denied for that pool),
 //! `events:denied` (the log may not be read), `events:no-source` (the source is not on
 //! the server), `computer:<pool>` or `computer:unknown` (what Get-CsComputer says of
 //! the server; by default that it belongs to the first pool).
 //!
 //! Asked for events (`CSBACKUP_EVENTS_SINCE`, which must be `yyyy-MM-ddTHH:mm:ssZ`, with
 //! `CSBACKUP_EVENT_LOG` and `CSBACKUP_EVENT_SOURCE`), it answers them as the script does,
-//! echoing the window it was given, and, like Get-WinEvent, with the error
-//! `NoMatchingEventsFound` when there are none.
+//! echoing the window it was given: its errors and its warnings read apart, the newest
+//! 500 of each (as `-MaxEvents 500`), and, like Get-WinEvent, with the error
+//! `NoMatchingEventsFound` for a reading that finds none.
 //!
 //! `CSBACKUP_STAND_IN_LOAD_MS` makes it wait that long first, as loading the Skype for
 //! Business module does. When `CSBACKUP_STAND_IN_LOG` names a file, it appends its
@@ -243,7 +247,7 @@ impl Answer {
                 .iter()
                 .enumerate()
                 .map(|(index, pool)| {
-                    if pool.starts_with("denied") {
+                    if pool.starts_with("denied") || step.denied.contains(pool) {
                         format!(r#"{{"Pool":"{pool}","Error":"Get-CsBackupServiceStatus -PoolFqdn {pool}: Access is denied.","Warnings":[]}}"#)
                     } else {
                         entry(pool, &[result(pool, &step.modules(index), "")])
@@ -274,14 +278,16 @@ impl Answer {
 #[derive(Default)]
 struct Step {
     fail: bool,
-    /// (Identity, ExportStatus) for every pool.
-    exports: Vec<(String, String)>,
+    /// (Identity, ExportStatus, one more entry) for every pool.
+    exports: Vec<(String, String, bool)>,
     /// (event id, level: 2 Error, 3 Warning), newest first.
     events: Vec<(u32, u8)>,
     /// `events:denied` or `events:no-source`.
     log: Option<String>,
     /// `computer:<pool>`: the pool Get-CsComputer names; `unknown` for an error.
     computer: Option<String>,
+    /// `deny:<pool>`: pools Get-CsBackupServiceStatus is denied for.
+    denied: Vec<String>,
 }
 
 impl Step {
@@ -291,11 +297,19 @@ impl Step {
             match (word.split_once('='), word.split_once(':')) {
                 _ if word == "steady" => {}
                 _ if word == "fail" => step.fail = true,
-                (Some((module, status)), _) => step.exports.push((module.into(), status.into())),
+                (Some((module, status)), _) => match module.strip_suffix('+') {
+                    Some(module) => step.exports.push((module.into(), status.into(), true)),
+                    None => step.exports.push((module.into(), status.into(), false)),
+                },
                 (None, Some(("error", id))) => step.events.push((number_of(id)?, 2)),
                 (None, Some(("warning", id))) => step.events.push((number_of(id)?, 3)),
+                (None, Some(("storm", n))) => {
+                    let storm = vec![(4011, 3); number_of(n)? as usize];
+                    step.events.splice(0..0, storm);
+                }
                 (None, Some(("events", how))) => step.log = Some(how.into()),
                 (None, Some(("computer", pool))) => step.computer = Some(pool.into()),
+                (None, Some(("deny", pool))) => step.denied.push(pool.into()),
                 _ => return Err(format!("a step word it does not know: {word}")),
             }
         }
@@ -322,43 +336,54 @@ impl Step {
         };
         let failure = |id: &str, message: &str| {
             format!(
-                r#""Failure":{{"Id":"{id},Microsoft.PowerShell.Commands.GetWinEventCommand","Message":"{message}"}}"#
+                r#"{{"Failure":{{"Id":"{id},Microsoft.PowerShell.Commands.GetWinEventCommand","Message":"{message}"}}}}"#
             )
         };
-        let reading = match self.log.as_deref() {
-            Some("denied") => failure(
-                "System.UnauthorizedAccessException",
-                "Attempted to perform an unauthorized operation.",
-            ),
-            Some("no-source") => failure(
-                "NoMatchingProvidersFound",
-                &format!(
-                    "There is not an event provider on the localhost computer that matches \\\"{source}\\\"."
+        // What one Get-WinEvent query for `levels` returns: the newest 500, like
+        // -MaxEvents 500, or the error it stops with.
+        let reading = |levels: &[u8]| -> Result<String, String> {
+            Ok(match self.log.as_deref() {
+                Some("denied") => failure(
+                    "System.UnauthorizedAccessException",
+                    "Attempted to perform an unauthorized operation.",
                 ),
-            ),
-            Some(other) => return Err(format!("events:{other} is not a way a log reads")),
-            None if self.events.is_empty() => failure(
-                "NoMatchingEventsFound",
-                "No events were found that match the specified selection criteria.",
-            ),
-            None => {
-                let records: Vec<String> = self
-                    .events
-                    .iter()
-                    .enumerate()
-                    .map(|(age, (id, level))| {
-                        format!(
-                            r#"{{"Id":{id},"Level":{level},"TimeCreated":"{}","Message":"Event {id} of the Backup Service.\r\nDetails of event {id}."}}"#,
-                            iso(now - 30 - age as u64, ".1234567")
+                Some("no-source") => failure(
+                    "NoMatchingProvidersFound",
+                    &format!(
+                        "There is not an event provider on the localhost computer that matches \\\"{source}\\\"."
+                    ),
+                ),
+                Some(other) => return Err(format!("events:{other} is not a way a log reads")),
+                None => {
+                    let records: Vec<String> = self
+                        .events
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (_, level))| levels.contains(level))
+                        .take(500)
+                        .map(|(age, (id, level))| {
+                            format!(
+                                r#"{{"Id":{id},"Level":{level},"TimeCreated":"{}","Message":"Event {id} of the Backup Service.\r\nDetails of event {id}."}}"#,
+                                iso(now - 30 - age as u64, ".1234567")
+                            )
+                        })
+                        .collect();
+                    if records.is_empty() {
+                        failure(
+                            "NoMatchingEventsFound",
+                            "No events were found that match the specified selection criteria.",
                         )
-                    })
-                    .collect();
-                format!(r#""Records":[{}]"#, records.join(","))
-            }
+                    } else {
+                        format!(r#"{{"Records":[{}]}}"#, records.join(","))
+                    }
+                }
+            })
         };
         Ok(format!(
-            r#"{{"LogName":"{log}","Source":"{source}","Since":"{since}","Until":"{}","Computer":"fe01.contoso.com",{lookup},{reading}}}"#,
-            iso(now, "")
+            r#"{{"LogName":"{log}","Source":"{source}","Since":"{since}","Until":"{}","Computer":"fe01.contoso.com",{lookup},"Errors":{},"Warnings":{}}}"#,
+            iso(now, ""),
+            reading(&[1, 2])?,
+            reading(&[3])?
         ))
     }
 
@@ -368,10 +393,10 @@ impl Step {
             .into_iter()
             .map(|(id, export)| (id.to_owned(), export.to_owned()))
             .collect();
-        for (module, status) in &self.exports {
+        for (module, status, another) in &self.exports {
             match modules.iter_mut().find(|(id, _)| id == module) {
-                Some(found) => found.1 = status.clone(),
-                None => modules.push((module.clone(), status.clone())),
+                Some(found) if !another => found.1 = status.clone(),
+                _ => modules.push((module.clone(), status.clone())),
             }
         }
         modules

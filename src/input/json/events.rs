@@ -4,7 +4,9 @@
 //! zero: a count the plugin cannot trust must not read as "no errors".
 
 use super::{compact, describe, key_is, stamp, string, unwrap_list, Node, Object};
-use crate::model::{clip, first_line, EventReading, ServiceEvent, ServiceEvents};
+use crate::model::{
+    clip, first_line, EventReading, ServiceEvent, ServiceEvents, EVENTS_READ_AT_MOST,
+};
 
 /// The most events of `Latest` kept: the collector writes five.
 const MOST_LATEST: usize = 10;
@@ -45,9 +47,16 @@ fn reading(properties: &Object) -> EventReading {
     if let Some(error) = get(properties, "Error").filter(|e| !e.is_null()) {
         return EventReading::NotRead(string(error).unwrap_or_else(|| compact(error)));
     }
+    if let Some(elsewhere) = get(properties, "Elsewhere").filter(|e| !e.is_null()) {
+        let why = string(elsewhere).unwrap_or_else(|| compact(elsewhere));
+        return EventReading::Elsewhere(clip(&why, LONGEST_MESSAGE));
+    }
+    // Clipped to what the collector reads at most: a larger count says no more than
+    // "at least" that, and takes no more room in the output.
     let count = |key: &str| match get(properties, key) {
         Some(Node::Number(n)) => n
             .as_u64()
+            .map(|n| n.min(EVENTS_READ_AT_MOST))
             .ok_or_else(|| format!("BackupServiceEvents' {key} is {n}, not a count of events")),
         Some(other) => Err(format!(
             "BackupServiceEvents' {key} is {}, not a count of events",
@@ -157,9 +166,25 @@ mod tests {
             "Attempted to perform an unauthorized operation."
         );
         assert!(not_read(r#"{"Errors":-1,"Warnings":0}"#).contains("not a count"));
+        let huge = events(r#"{"Errors":18446744073709551615,"Warnings":501}"#).unwrap();
+        let EventReading::Read {
+            errors, warnings, ..
+        } = huge.reading
+        else {
+            panic!("{:?}", huge.reading)
+        };
+        assert_eq!(
+            (errors, warnings),
+            (EVENTS_READ_AT_MOST, EVENTS_READ_AT_MOST)
+        );
         assert!(not_read(r#"{"Errors":"2","Warnings":0}"#).contains("not a count"));
         assert!(not_read(r#"{"Warnings":0}"#).contains("no Errors count"));
         assert!(not_read(r#"[1]"#).contains("not an object"));
         assert_eq!(events("null"), None);
+        let elsewhere = events(r#"{"Elsewhere":"the log read is that of fe01","Until":"x"}"#);
+        assert_eq!(
+            elsewhere.unwrap().reading,
+            EventReading::Elsewhere("the log read is that of fe01".into())
+        );
     }
 }
