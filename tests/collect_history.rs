@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::stand_in::{scratch, script_file, stand_in};
-use common::{perf_items, BIN};
+use common::{contains_aged, perf_items, BIN};
 use serde_json::Value;
 
 const POOL1: &str = "pool01.contoso.com";
@@ -123,7 +123,7 @@ impl Checked {
     fn expect(&self, code: i32, fragment: &str) -> &Checked {
         assert_eq!(self.code, code, "{}", self.stdout);
         assert!(
-            self.stdout.contains(fragment),
+            contains_aged(&self.stdout, fragment),
             "expected {fragment:?} in:\n{}",
             self.stdout
         );
@@ -404,7 +404,10 @@ fn a_changed_pool_list_keeps_each_pools_history() {
         "the previous document has no entry for this pool"
     );
     assert!(
-        checked.stdout.contains("[WARNING] pool02.contoso.com: ConfServices.DataConf export NonSteadyState for at least 0 s ("),
+        contains_aged(
+            &checked.stdout,
+            "[WARNING] pool02.contoso.com: ConfServices.DataConf export NonSteadyState for at least 0 s ("
+        ),
         "{}",
         checked.stdout
     );

@@ -46,12 +46,41 @@ impl Run {
             self.stdout, self.stderr
         );
         assert!(
-            self.stdout.contains(fragment),
+            contains_aged(&self.stdout, fragment),
             "expected {fragment:?} in output:\n{}",
             self.stdout
         );
         self
     }
+}
+
+/// How many seconds a run may add to an age the test expects: the time between
+/// writing a document and checking it, on a loaded machine.
+pub const SLACK_SECONDS: u64 = 5;
+
+/// Whether `text` holds `fragment`, where each age in seconds the fragment names
+/// ("data 30 s old", "for at least 0 s") may read up to [`SLACK_SECONDS`] more.
+pub fn contains_aged(text: &str, fragment: &str) -> bool {
+    let seconds = regex::Regex::new(r"\b(\d+) s\b").expect("regex");
+    let mut pattern = String::new();
+    let mut expected = Vec::new();
+    let mut last = 0;
+    for found in seconds.captures_iter(fragment) {
+        let whole = found.get(0).expect("match");
+        pattern.push_str(&regex::escape(&fragment[last..whole.start()]));
+        pattern.push_str(r"(\d+) s\b");
+        expected.push(found[1].parse::<u64>().expect("a number"));
+        last = whole.end();
+    }
+    pattern.push_str(&regex::escape(&fragment[last..]));
+    let pattern = regex::Regex::new(&pattern).expect("regex");
+    let found = pattern.captures_iter(text).any(|found| {
+        expected.iter().enumerate().all(|(i, want)| {
+            let got: u64 = found[i + 1].parse().expect("a number");
+            (*want..=want + SLACK_SECONDS).contains(&got)
+        })
+    });
+    found
 }
 
 /// Runs the plugin with arguments and optional standard input.
@@ -141,4 +170,31 @@ pub fn perf_items(perfdata: &str) -> Vec<(String, String)> {
         .into_iter()
         .map(|(label, value)| (label.to_owned(), value.to_owned()))
         .collect()
+}
+
+#[cfg(test)]
+mod aged_tests {
+    use super::contains_aged;
+
+    #[test]
+    fn an_age_may_grow_by_the_slack_and_no_more() {
+        let fragment = "OK - p: all OK, data 30 s old |";
+        assert!(contains_aged(
+            "OK - p: all OK, data 30 s old | age=30s",
+            fragment
+        ));
+        assert!(contains_aged(
+            "OK - p: all OK, data 35 s old | age=35s",
+            fragment
+        ));
+        assert!(!contains_aged("OK - p: all OK, data 36 s old |", fragment));
+        assert!(!contains_aged("OK - p: all OK, data 29 s old |", fragment));
+        assert!(!contains_aged("OK - p: all OK, data 1 min old |", fragment));
+        assert!(!contains_aged(
+            "WARNING - p: all OK, data 30 s old |",
+            fragment
+        ));
+        // A fragment without an age is a plain substring.
+        assert!(contains_aged("a (b) c", "(b)"));
+    }
 }
