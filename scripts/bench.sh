@@ -58,8 +58,9 @@ else
     echo "note: the baseline $baseline_rev is not in this clone; large documents are compared with this code's glibc build only"
 fi
 cargo build --release --quiet
-cargo build --release --quiet --target "$static_target"
-cargo build --release --quiet --target aarch64-unknown-linux-musl
+# The static binaries as shipped: without the collector (it runs only on Windows).
+cargo build --release --quiet --no-default-features --target "$static_target"
+cargo build --release --quiet --no-default-features --target aarch64-unknown-linux-musl
 cargo build --release --quiet --target "$static_target" --example panic_guard
 plugin=target/$static_target/release/check_csbackup
 glibc=target/release/check_csbackup

@@ -36,7 +36,8 @@ for build in x86_64-unknown-linux-musl:x86_64 aarch64-unknown-linux-musl:aarch64
         rustup target add "$target"
     fi
     echo "== static release build for $target"
-    cargo build --release --quiet --target "$target"
+    # Without the collector, which runs only on Windows (Cargo.toml's collector feature).
+    cargo build --release --quiet --no-default-features --target "$target"
     echo "== cargo deb --target $target"
     # The binary is stripped by the release profile already.
     cargo deb --no-build --no-strip --quiet --target "$target"

@@ -40,8 +40,9 @@ done
 # The linker and flags for both targets are in .cargo/config.toml.
 say "building the release binary and the static ones"
 cargo build --quiet --release
+# The static binaries as shipped: without the collector, which runs only on Windows.
 for target in "${targets[@]}"; do
-    cargo build --quiet --release --target "$target"
+    cargo build --quiet --release --no-default-features --target "$target"
 done
 tree_build=$root/target/release/check_csbackup
 x86=$root/target/x86_64-unknown-linux-musl/release/check_csbackup
@@ -141,6 +142,26 @@ out_out=$("$tree_build" -f - -v <examples/pool02-utf16le.json 2>&1)
 rc_out=$?
 set -e
 same "empty root: standard input" "$rc_in" "$(normalize <<<"$out_in")" "$rc_out" "$(normalize <<<"$out_out")"
+
+# --- without the collector ---------------------------------------------------------------
+# The static binaries leave the collector out (it runs only on Windows): its command line
+# still parses as in every build, and what would run it says where it runs.
+say "the collector is left out, and says where it runs"
+set +e
+out=$("$x86" collect --pool pool01.contoso.com --out-dir "$work" 2>&1)
+rc=$?
+set -e
+[[ $rc == 2 && $out == *"runs on a Windows front-end server"*"not in this build"* ]] && pass ||
+    fail "collect in the static binary: exit $rc" "$out"
+set +e
+out=$("$x86" --live --pool pool01.contoso.com 2>&1)
+rc=$?
+set -e
+[[ $rc == 3 && $out == "CSBACKUP UNKNOWN - --live needs the collector"*"--file" ]] && pass ||
+    fail "--live in the static binary: exit $rc" "$out"
+[[ $("$x86" collect --help) == "$("$tree_build" collect --help)" ]] && pass ||
+    fail "collect --help differs from the build in the tree"
+[[ -z $(ls -A "$work" | grep -v '^root$') ]] && pass || fail "collect wrote something" "$(ls -A "$work")"
 
 # --- the test suite on the musl build ---------------------------------------------------
 say "cargo test --target x86_64-unknown-linux-musl"

@@ -26,11 +26,12 @@ pub fn run(cli: Cli) -> (i32, String) {
     };
     let acquired = if cli.live {
         guard::set_stage(Stage::RunningPowerShell);
-        let program = cli
-            .powershell
-            .clone()
-            .unwrap_or_else(collect::default_powershell);
-        collect::live(&program, &cli.pools, cli.timeout, cli.max_input)
+        collect::live(
+            cli.powershell.as_deref(),
+            &cli.pools,
+            cli.timeout,
+            cli.max_input,
+        )
     } else {
         input::acquire(&request).map_err(|e| e.to_string())
     };

@@ -564,11 +564,13 @@ impl Summary {
 /// child is stopped a little before the check's own `-t` watchdog would end the process,
 /// so it is never left running; that ending is an `Err` naming the stage.
 pub fn live(
-    program: &Path,
+    program: Option<&Path>,
     pools: &[String],
     timeout_seconds: u64,
     max_input: u64,
 ) -> Result<input::Bytes, String> {
+    let program = program.map_or_else(default_powershell, Path::to_path_buf);
+    let program = program.as_path();
     let budget = Duration::from_secs(timeout_seconds);
     let margin = (budget / 10).clamp(Duration::from_millis(500), Duration::from_secs(2));
     let deadline = Instant::now() + budget.saturating_sub(margin);

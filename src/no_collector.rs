@@ -1,0 +1,48 @@
+//! `collect` and `--live` in a build without the collector (`--no-default-features`):
+//! the static Linux binaries.
+//!
+//! The collector runs Windows PowerShell and the Skype for Business cmdlets, which only a
+//! front-end server has, so on Linux it could never run; left out, it costs the binary
+//! nothing. The command line stays the one every build has (`--help`, the man page and
+//! usage errors are the same), and what would run the collector says where it runs.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use crate::{cli, input};
+
+/// Where the collector runs, for both of its ways in.
+const ELSEWHERE: &str = "runs on a Windows front-end server (check_csbackup.exe collect, \
+    see docs/windows-collector.md) and is not in this build";
+
+/// `check_csbackup collect ...`: parses as every build does, then says where to run it.
+pub fn main(args: &[OsString]) -> i32 {
+    match cli::parse_collect(args) {
+        Ok(_) => {
+            eprintln!(
+                "check_csbackup collect: the collector {ELSEWHERE}: this binary checks the files it writes (--file)"
+            );
+            2
+        }
+        Err((0, help)) => {
+            print!("{help}");
+            0
+        }
+        Err((code, line)) => {
+            eprintln!("check_csbackup collect: {line}");
+            code
+        }
+    }
+}
+
+/// `--live`: the check's UNKNOWN says where the collector runs and what to check instead.
+pub fn live(
+    _program: Option<&Path>,
+    _pools: &[String],
+    _timeout_seconds: u64,
+    _max_input: u64,
+) -> Result<input::Bytes, String> {
+    Err(format!(
+        "--live needs the collector, which {ELSEWHERE}: check the file its scheduled task writes with --file"
+    ))
+}
