@@ -7,7 +7,7 @@ use crate::collect;
 use crate::guard::{self, Stage};
 use crate::input::{self, Request};
 use crate::model::Format;
-use crate::policy::{self, Level, Settings};
+use crate::policy::{self, Evaluation, Level, Settings};
 use crate::report::{self, Options};
 
 /// Runs the check and returns the exit code and the plugin output.
@@ -40,13 +40,17 @@ pub fn run(cli: Cli) -> (i32, String) {
         Err(e) => return (3, report::unknown_within(&e, &options)),
     };
     let settings = settings(&cli);
-    let (level, output) = evaluate_bytes(
+    let (level, output, evaluation) = check_bytes(
         bytes,
         request.format,
         &settings,
         &options,
         jiff::Timestamp::now(),
     );
+    // The process ends next, and the system takes its memory back at once: freeing a
+    // large evaluation block by block would cost a pass over all of it (4 % of the run
+    // for 150,000 modules).
+    std::mem::forget(evaluation);
     (level.exit_code(), output)
 }
 
@@ -60,6 +64,19 @@ pub fn evaluate_bytes(
     options: &Options,
     now: jiff::Timestamp,
 ) -> (Level, String) {
+    let (level, output, _evaluation) = check_bytes(bytes, format, settings, options, now);
+    (level, output)
+}
+
+/// [`evaluate_bytes`], and the evaluation the output was rendered from (none when the
+/// document could not be read).
+fn check_bytes(
+    bytes: input::Bytes,
+    format: Option<Format>,
+    settings: &Settings,
+    options: &Options,
+    now: jiff::Timestamp,
+) -> (Level, String, Option<Evaluation>) {
     guard::set_stage(Stage::Parsing);
     let document = match input::parse(bytes, format) {
         Ok(document) => document,
@@ -67,13 +84,15 @@ pub fn evaluate_bytes(
             return (
                 Level::Unknown,
                 report::unknown_within(&e.to_string(), options),
+                None,
             )
         }
     };
     guard::set_stage(Stage::Evaluating);
     // The evaluation takes the document over: a large one is not held twice.
     let evaluation = policy::evaluate(document, settings, now);
-    report::render(&evaluation, options)
+    let (level, output) = report::render(&evaluation, options);
+    (level, output, Some(evaluation))
 }
 
 /// The evaluation settings the command line asks for.

@@ -70,10 +70,15 @@ impl ExportStatus {
 
     /// The documented value whose name this is, compared case-insensitively.
     pub fn from_name(name: &str) -> Option<ExportStatus> {
-        let name = name.trim();
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str().eq_ignore_ascii_case(name))
+        // The table's own spelling first: nearly every document writes it so, and a
+        // document of many modules asks for every status of every module.
+        let exact = Self::ALL.into_iter().find(|s| s.as_str() == name);
+        exact.or_else(|| {
+            let name = name.trim();
+            Self::ALL
+                .into_iter()
+                .find(|s| s.as_str().eq_ignore_ascii_case(name))
+        })
     }
 }
 
@@ -87,12 +92,16 @@ impl ImportStatus {
         }
     }
 
-    /// The documented value whose name this is, compared case-insensitively.
+    /// The documented value whose name this is, compared case-insensitively (the
+    /// table's own spelling first, as for [`ExportStatus::from_name`]).
     pub fn from_name(name: &str) -> Option<ImportStatus> {
-        let name = name.trim();
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str().eq_ignore_ascii_case(name))
+        let exact = Self::ALL.into_iter().find(|s| s.as_str() == name);
+        exact.or_else(|| {
+            let name = name.trim();
+            Self::ALL
+                .into_iter()
+                .find(|s| s.as_str().eq_ignore_ascii_case(name))
+        })
     }
 }
 

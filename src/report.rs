@@ -542,14 +542,34 @@ fn pool_label(name: &str) -> String {
 /// into `:`, so Icinga and Nagios would show different text), nothing that draws a
 /// line or reorders text ([`breaks_the_display`]).
 pub fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
+    let mut cleaned = String::with_capacity(text.len());
+    clean_into(&mut cleaned, text);
+    cleaned
+}
+
+/// [`clean`], appended to `out`: the output is written once, not line by line first.
+fn clean_into(out: &mut String, text: &str) {
+    let mut rest = text;
+    loop {
+        // Printable ASCII other than `|` and `;` stays as it is, and is nearly all of
+        // any output: copied a run at a time, not a character at a time.
+        let run = rest
+            .bytes()
+            .position(|b| !(b' '..=b'~').contains(&b) || b == b'|' || b == b';')
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..run]);
+        rest = &rest[run..];
+        let Some(c) = rest.chars().next() else {
+            return;
+        };
+        out.push(match c {
             '|' => '/',
             ';' => ',',
             c if breaks_the_display(c) => ' ',
             c => c,
-        })
-        .collect()
+        });
+        rest = &rest[c.len_utf8()..];
+    }
 }
 
 /// Control characters, and the characters a web UI or terminal draws as a line break
@@ -581,7 +601,7 @@ fn assemble(
     // Sized once: a large output grown by doubling would be copied on the way.
     out.reserve_exact(lines.iter().chain(marker.iter()).map(|l| l.len() + 1).sum());
     for line in lines.iter().chain(marker.iter()) {
-        out.push_str(&clean(line));
+        clean_into(&mut out, line);
         out.push('\n');
     }
     out
@@ -589,7 +609,7 @@ fn assemble(
 
 fn first_line(state: Level, summary: &str, perfdata: &[PoolPerf]) -> String {
     let mut line = head(state);
-    line.push_str(&clean(summary));
+    clean_into(&mut line, summary);
     line.reserve_exact(perf_len(perfdata) + 1);
     let items = perfdata.iter().flat_map(|p| p.items.iter());
     for (index, perf) in items.enumerate() {
@@ -743,6 +763,40 @@ mod tests {
         );
         assert!(text.contains(" 'a.contoso.com_modules'=1;;;0 "), "{text}");
         assert!(text.contains(" 'b-x_age'=42s;900;@10:20;0"), "{text}");
+    }
+
+    #[test]
+    fn clean_text_is_cleaned_character_by_character() {
+        // The definition, one character at a time; `clean` copies runs between them.
+        let by_character = |text: &str| -> String {
+            text.chars()
+                .map(|c| match c {
+                    '|' => '/',
+                    ';' => ',',
+                    c if breaks_the_display(c) => ' ',
+                    c => c,
+                })
+                .collect()
+        };
+        let texts = [
+            "",
+            "plain ASCII, nothing to do",
+            "a|b;c",
+            "|;|",
+            "line\nbreak\r\ttab\u{7f}del\u{0}",
+            "Größe: 1 µs\u{2028}fake [OK]\u{2029}",
+            "\u{202E}reversed\u{2066}isolated\u{2069}\u{061C}\u{200F}",
+            "ends with ä",
+            "ä",
+            "\u{85}next line",
+        ];
+        for text in texts {
+            assert_eq!(clean(text), by_character(text), "{text:?}");
+            let mut out = String::from("kept ");
+            clean_into(&mut out, text);
+            assert_eq!(out, format!("kept {}", by_character(text)));
+        }
+        assert_eq!(clean("a|b;c\u{2028}d"), "a/b,c d");
     }
 
     #[test]

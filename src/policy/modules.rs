@@ -90,27 +90,24 @@ pub(super) fn modules_unknown_after_failure() -> Finding {
     )
 }
 
-pub(super) fn count(modules: &[ModuleVerdict]) -> Counts {
-    let mut counts = Counts {
-        modules: modules.len(),
-        ..Counts::default()
-    };
-    for m in modules {
-        match m.level() {
-            Level::Ok => counts.ok += 1,
-            Level::Warning => counts.warning += 1,
-            Level::Critical => counts.critical += 1,
-            Level::Unknown => counts.unknown += 1,
+impl Counts {
+    /// Counts one more module: while its verdict is made, not in a pass of its own over
+    /// a list that for a large document no longer fits in the cache.
+    pub(super) fn add(&mut self, module: &ModuleVerdict) {
+        self.modules += 1;
+        match module.level() {
+            Level::Ok => self.ok += 1,
+            Level::Warning => self.warning += 1,
+            Level::Critical => self.critical += 1,
+            Level::Unknown => self.unknown += 1,
         }
-        if ExportStatus::from_name(&m.export.shown) == Some(ExportStatus::NonSteadyState) {
-            counts.export_nonsteady += 1;
+        match ExportStatus::from_name(&module.export.shown) {
+            Some(ExportStatus::NonSteadyState) => self.export_nonsteady += 1,
+            Some(ExportStatus::ErrorState) => self.export_error += 1,
+            _ => {}
         }
-        if ExportStatus::from_name(&m.export.shown) == Some(ExportStatus::ErrorState) {
-            counts.export_error += 1;
-        }
-        if ImportStatus::from_name(&m.import.shown) == Some(ImportStatus::ErrorState) {
-            counts.import_error += 1;
+        if ImportStatus::from_name(&module.import.shown) == Some(ImportStatus::ErrorState) {
+            self.import_error += 1;
         }
     }
-    counts
 }

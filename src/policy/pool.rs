@@ -10,11 +10,11 @@ use super::cms::CmsRole;
 use super::events::evaluate_events;
 use super::lasted::History;
 use super::modules::{
-    count, damage_findings, missing_modules, modules_unknown_after_failure, no_modules, DEPTH_HINT,
+    damage_findings, missing_modules, modules_unknown_after_failure, no_modules, DEPTH_HINT,
 };
 use super::status::{evaluate_module, evaluate_status, status_finding, OVERALL};
 use super::{
-    Backlog, Finding, Level, ModuleVerdict, Note, PoolVerdict, Settings, StatusVerdict, Subject,
+    Backlog, Counts, Finding, Level, ModuleVerdict, Note, PoolVerdict, Settings, StatusVerdict, Subject,
 };
 use crate::model::{clip, Direction, Module, Modules, Pool};
 
@@ -37,7 +37,8 @@ pub(super) fn evaluate_pool(
         history: &history,
     };
     let overall = overall_verdicts(&pool, &judged, &mut notes);
-    let modules = evaluate_modules(pool.modules, failed, &judged, &mut findings, &mut notes);
+    let (modules, counts) =
+        evaluate_modules(pool.modules, failed, &judged, &mut findings, &mut notes);
     findings.extend(
         overall
             .iter()
@@ -62,7 +63,6 @@ pub(super) fn evaluate_pool(
         &mut findings,
         &mut notes,
     );
-    let counts = count(&modules);
     PoolVerdict {
         name,
         modules,
@@ -192,15 +192,15 @@ fn collection_finding(pool: &Pool, settings: &Settings) -> Option<Finding> {
     ))
 }
 
-/// Every module the operator did not leave out, evaluated; the findings about the list
-/// and about each status that is not OK go to `findings`.
+/// Every module the operator did not leave out, evaluated, and their counts; the
+/// findings about the list and about each status that is not OK go to `findings`.
 fn evaluate_modules(
     modules: Modules,
     failed: bool,
     judged: &Judged,
     findings: &mut Vec<Finding>,
     notes: &mut Vec<Note>,
-) -> Vec<ModuleVerdict> {
+) -> (Vec<ModuleVerdict>, Counts) {
     let settings = judged.settings;
     let (listed, damaged) = match modules {
         // `--on-error` sets the level of the error alone: what is not known about the
@@ -212,7 +212,7 @@ fn evaluate_modules(
                 no_modules("the document has no BackupModules")
             });
             findings.extend(missing_modules(&[], settings));
-            return vec![];
+            return (vec![], Counts::default());
         }
         Modules::DepthCut(text) => {
             findings.push(Finding::explained(
@@ -224,7 +224,7 @@ fn evaluate_modules(
                 ),
                 &format!(": {DEPTH_HINT}"),
             ));
-            return vec![];
+            return (vec![], Counts::default());
         }
         Modules::Listed { modules, damaged } => (modules, damaged),
     };
@@ -236,26 +236,37 @@ fn evaluate_modules(
             .iter()
             .any(|i| i.trim().eq_ignore_ascii_case(&m.name))
     };
-    let kept = listed.iter().filter(|m| !ignored(m)).count();
-    if kept == 0 && damaged.is_empty() {
+    if damaged.is_empty() && listed.iter().all(ignored) {
         findings.push(no_modules(if listed.is_empty() {
             "BackupModules is empty"
         } else {
             "every module is left out by --ignore-module"
         }));
     }
-    let mut verdicts = Vec::with_capacity(kept);
-    for module in listed.into_iter().filter(|m| !ignored(m)) {
-        let verdict = evaluate_module(module, judged.role, settings, judged.history, notes);
-        for (direction, status) in [
-            (Direction::Export, &verdict.export),
-            (Direction::Import, &verdict.import),
-        ] {
-            if status.level != Level::Ok {
-                findings.push(status_finding(&verdict.name, direction, status));
-            }
-        }
-        verdicts.push(verdict);
-    }
-    verdicts
+    // Each verdict takes its module's place: collecting a list's own iterator into a
+    // list of a type no larger reuses its memory (`ModuleVerdict` is checked to be), so
+    // the modules and their verdicts are never held side by side.
+    let mut counts = Counts::default();
+    let verdicts = listed
+        .into_iter()
+        .filter(|m| !ignored(m))
+        .map(|module| {
+            let verdict = evaluate_module(module, judged.role, settings, judged.history, notes);
+            findings.extend(status_findings(&verdict));
+            counts.add(&verdict);
+            verdict
+        })
+        .collect();
+    (verdicts, counts)
+}
+
+/// The findings for a module's statuses that are not OK.
+fn status_findings(verdict: &ModuleVerdict) -> impl Iterator<Item = Finding> + '_ {
+    [
+        (Direction::Export, &verdict.export),
+        (Direction::Import, &verdict.import),
+    ]
+    .into_iter()
+    .filter(|(_, status)| status.level != Level::Ok)
+    .map(|(direction, status)| status_finding(&verdict.name, direction, status))
 }

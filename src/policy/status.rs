@@ -89,16 +89,16 @@ pub(super) fn evaluate_status(
         Ok(seeded) => seeded,
         Err((shown, reason)) => {
             return StatusVerdict {
-                shown,
+                shown: shown.into(),
                 level: Level::Unknown,
-                reason,
+                reason: reason.into(),
                 lasted,
             }
         }
     };
     if let Some(m) = settings.mapping(direction, &shown) {
         return StatusVerdict {
-            shown,
+            shown: shown.into(),
             level: m.level,
             reason: format!("{reason}, level set by --map").into(),
             lasted,
@@ -116,9 +116,9 @@ pub(super) fn evaluate_status(
         _ => (level, reason),
     };
     StatusVerdict {
-        shown,
+        shown: shown.into(),
         level,
-        reason,
+        reason: reason.into(),
         lasted,
     }
 }
