@@ -70,15 +70,7 @@ impl ExportStatus {
 
     /// The documented value whose name this is, compared case-insensitively.
     pub fn from_name(name: &str) -> Option<ExportStatus> {
-        // The table's own spelling first: nearly every document writes it so, and a
-        // document of many modules asks for every status of every module.
-        let exact = Self::ALL.into_iter().find(|s| s.as_str() == name);
-        exact.or_else(|| {
-            let name = name.trim();
-            Self::ALL
-                .into_iter()
-                .find(|s| s.as_str().eq_ignore_ascii_case(name))
-        })
+        named(Self::ALL, Self::as_str, name)
     }
 }
 
@@ -92,17 +84,22 @@ impl ImportStatus {
         }
     }
 
-    /// The documented value whose name this is, compared case-insensitively (the
-    /// table's own spelling first, as for [`ExportStatus::from_name`]).
+    /// The documented value whose name this is, compared case-insensitively.
     pub fn from_name(name: &str) -> Option<ImportStatus> {
-        let exact = Self::ALL.into_iter().find(|s| s.as_str() == name);
-        exact.or_else(|| {
-            let name = name.trim();
-            Self::ALL
-                .into_iter()
-                .find(|s| s.as_str().eq_ignore_ascii_case(name))
-        })
+        named(Self::ALL, Self::as_str, name)
     }
+}
+
+/// The value of `all` whose name is `name`, compared case-insensitively and without the
+/// spaces around it. The table's own spelling is tried first: nearly every document
+/// writes it so, and a document of many modules asks for every status of every module.
+fn named<T, const N: usize>(all: [T; N], as_str: fn(&T) -> &'static str, name: &str) -> Option<T> {
+    let trimmed = name.trim();
+    let index = all.iter().position(|s| as_str(s) == name).or_else(|| {
+        all.iter()
+            .position(|s| as_str(s).eq_ignore_ascii_case(trimmed))
+    })?;
+    all.into_iter().nth(index)
 }
 
 /// A status as the document gave it, before any interpretation.

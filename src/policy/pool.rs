@@ -14,7 +14,8 @@ use super::modules::{
 };
 use super::status::{evaluate_module, evaluate_status, status_finding, OVERALL};
 use super::{
-    Backlog, Counts, Finding, Level, ModuleVerdict, Note, PoolVerdict, Settings, StatusVerdict, Subject,
+    Backlog, Counts, Finding, Level, ModuleVerdict, Note, PoolVerdict, Settings, StatusVerdict,
+    Subject,
 };
 use crate::model::{clip, Direction, Module, Modules, Pool};
 

@@ -96,6 +96,9 @@ mod tests {
         assert!(matches!(shared, VerdictText::Shared(_)));
         assert!(matches!(written, VerdictText::Written(_)));
         assert_eq!(shared, written);
-        assert_eq!(format!("{written} {shared:?}"), "import working \"import working\"");
+        assert_eq!(
+            format!("{written} {shared:?}"),
+            "import working \"import working\""
+        );
     }
 }
