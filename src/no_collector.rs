@@ -4,7 +4,8 @@
 //! The collector runs Windows PowerShell and the Skype for Business cmdlets, which only a
 //! front-end server has, so on Linux it could never run; left out, it costs the binary
 //! nothing. The command line stays the one every build has (`--help`, the man page and
-//! usage errors are the same), and what would run the collector says where it runs.
+//! usage errors are the same), `--print-script` prints the script as every build does,
+//! and what would run the collector says where it runs.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -15,9 +16,17 @@ use crate::{cli, input};
 const ELSEWHERE: &str = "runs on a Windows front-end server (check_csbackup.exe collect, \
     see docs/windows-collector.md) and is not in this build";
 
+/// The collector's script, as the Windows build runs it: `--print-script` shows it in
+/// every build, so that what will run on the front end can be read anywhere.
+const SCRIPT: &str = include_str!("../packaging/windows/Collect-CsBackupStatus.ps1");
+
 /// `check_csbackup collect ...`: parses as every build does, then says where to run it.
 pub fn main(args: &[OsString]) -> i32 {
     match cli::parse_collect(args) {
+        Ok(collect) if collect.print_script => {
+            print!("{SCRIPT}");
+            0
+        }
         Ok(_) => {
             eprintln!(
                 "check_csbackup collect: the collector {ELSEWHERE}: this binary checks the files it writes (--file)"
@@ -42,7 +51,31 @@ pub fn live(
     _timeout_seconds: u64,
     _max_input: u64,
 ) -> Result<input::Bytes, String> {
+    // What to do first: a short --max-output keeps the beginning of the line.
     Err(format!(
-        "--live needs the collector, which {ELSEWHERE}: check the file its scheduled task writes with --file"
+        "--live is not in this build: check the file the collector's scheduled task writes, with --file (the collector {ELSEWHERE})"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_says_what_to_do_first() {
+        let Err(said) = live(None, &["pool01.contoso.com".into()], 10, 1024) else {
+            panic!("--live ran without the collector");
+        };
+        assert!(
+            said.starts_with("--live is not in this build: check the file"),
+            "{said}"
+        );
+        assert!(said.contains("docs/windows-collector.md"), "{said}");
+    }
+
+    #[test]
+    fn the_script_is_the_collectors() {
+        assert!(SCRIPT.starts_with("<#\n"));
+        assert!(SCRIPT.contains("Get-CsBackupServiceStatus"));
+    }
 }
