@@ -32,7 +32,7 @@ cp packaging/windows/*.ps1 "$stage/"
 mkdir -p "$stage/nscp" "$stage/icinga2" "$stage/docs"
 cp packaging/nscp/*.ini "$stage/nscp/"
 cp packaging/icinga2/*.conf packaging/icinga2/director-basket.json "$stage/icinga2/"
-cp README.md "$stage/README.md"
+cp README.md BENCHMARKS.md "$stage/"
 cp docs/*.md "$stage/docs/"
 
 (cd target/dist && zip -q -r -X "$name.zip" "$name")

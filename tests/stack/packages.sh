@@ -60,6 +60,7 @@ SHIPPED=(
     "$PLUGIN"
     /usr/share/man/man1/check_csbackup.1.gz
     "$DOC/README.md"
+    "$DOC/BENCHMARKS.md"
     "$DOC/copyright"
     "$DOC/icinga2/check_csbackup.conf"
     "$DOC/icinga2/check_csbackup-services.conf"
@@ -97,6 +98,15 @@ listed="$(dpkg -L check-csbackup | sort)"
 for file in "${SHIPPED[@]}"; do
     grep -qx "$file" <<<"$listed" || fail "dpkg -L does not list $file"
 done
+# Every link between the installed guides leads to a file the package installed.
+links=0
+while IFS= read -r page; do
+    for link in $(grep -oE '\]\([^)#]+' "$page" | sed 's/^](//' | grep -vE '^[a-z]+:'); do
+        [ -e "$(dirname "$page")/$link" ] || fail "$page links $link, which the package does not install"
+        links=$((links + 1))
+    done
+done < <(find "$DOC" -name '*.md')
+[ "$links" -ge 20 ] || fail "found only $links links between the installed guides"
 [ "$(stat -c %a "$PLUGIN")" = 755 ] || fail "$PLUGIN is mode $(stat -c %a "$PLUGIN"), not 755"
 cmp -s "$PLUGIN" "$STATIC" || fail "$PLUGIN is not the static binary $STATIC"
 
@@ -145,6 +155,7 @@ fi
 want_rpm="$( (
     printf '%s\n' /usr/lib64/nagios/plugins/check_csbackup \
         /usr/share/doc/check-csbackup/README.md \
+        /usr/share/doc/check-csbackup/BENCHMARKS.md \
         /usr/share/doc/check-csbackup/icinga2/check_csbackup-services.conf \
         /usr/share/doc/check-csbackup/icinga2/check_csbackup.conf \
         /usr/share/doc/check-csbackup/icinga2/director-basket.json \
@@ -198,7 +209,7 @@ ZIP="$STACK_ROOT/target/dist/check_csbackup-$version-windows-x86_64.zip"
 [ -f "$ZIP" ] || fail "no $ZIP"
 top="check_csbackup-$version-windows-x86_64"
 listing="$(unzip -Z1 "$ZIP")"
-for file in "$top/check_csbackup.exe" "$top/README.md" "$top/nscp/check_csbackup.ini" \
+for file in "$top/check_csbackup.exe" "$top/README.md" "$top/BENCHMARKS.md" "$top/nscp/check_csbackup.ini" \
     "$top/icinga2/check_csbackup.conf" "$top/icinga2/check_csbackup-services.conf" \
     "$top/icinga2/director-basket.json"; do
     grep -qx "$file" <<<"$listing" || fail "$file missing from the zip"
