@@ -271,12 +271,11 @@ pub fn install_panic_hook() {
     }));
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
     /// The line the alarm handler builds on its stack is the one `report` would build.
-    #[cfg(unix)]
     #[test]
     fn the_alarm_handler_prints_what_report_would() {
         let stages = [

@@ -23,8 +23,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
+#[cfg(unix)]
+use std::{path::PathBuf, process::Command};
 
 use clap::CommandFactory;
 use regex::Regex;
@@ -251,6 +252,7 @@ fn output_matches(shown: &[String], printed: &[String]) -> bool {
 // ---- running ---------------------------------------------------------------------------
 
 /// A folder with a copy of examples/, each file as new as a checkout makes it.
+#[cfg(unix)]
 fn checkout() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a folder");
     let into = dir.path().join("examples");
@@ -265,6 +267,7 @@ fn checkout() -> tempfile::TempDir {
 }
 
 /// Runs a shell command in `dir`; its exit code and what it printed, stderr included.
+#[cfg(unix)]
 fn run_in(dir: &Path, command: &str) -> (i32, String) {
     let out = Command::new("sh")
         .arg("-c")
@@ -279,6 +282,7 @@ fn run_in(dir: &Path, command: &str) -> (i32, String) {
 }
 
 /// What went wrong with the commands of one page's text, and how many were run.
+#[cfg(unix)]
 fn check_page(page: &str, text: &str, plugin: &Path, dir: &Path) -> (Vec<String>, usize) {
     let mut problems = Vec::new();
     let mut ran = 0;

@@ -4,6 +4,7 @@
 mod common;
 use common::*;
 
+#[cfg(unix)]
 use std::time::{Duration, Instant};
 
 fn examples() -> Vec<(tempfile::TempDir, std::path::PathBuf)> {
