@@ -340,7 +340,7 @@ fn only_a_safe_data_folder_is_changed_in_place() {
             "Test-SidIn $owner @($AdministratorsSid, $SystemSid)",
             "$security.AreAccessRulesProtected",
             "$writers = @(Get-WritingSids $security)",
-            "-not $sid.IsAccountSid()",
+            "(Test-ManyAccountsSid $sid)",
             "return ",
             "Get-UnsafeContentReason $folder (@($Trusted) + $writers)",
         ],
@@ -868,4 +868,48 @@ fn check_csbackup_arguments() -> String {
         .filter(|a| !a.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[test]
+fn groups_of_many_accounts_never_write_the_status_files() {
+    let script = read(REGISTER);
+    // The pattern as `-match` applies it: a .NET regex, ignoring case.
+    let pattern = quoted_after(&script, "$ManyAccountsDomainRid = ")[0];
+    let many = regex::Regex::new(&format!("(?i){pattern}")).expect("a pattern both read alike");
+    let domain = "S-1-5-21-3623811015-3361044348-30300820";
+    for rid in [513, 514, 515] {
+        assert!(many.is_match(&format!("{domain}-{rid}")), "{rid}");
+        assert!(
+            many.is_match(&format!("S-1-5-21-1-2-3-{rid}")),
+            "any domain, {rid}"
+        );
+    }
+    // Single accounts, and groups an administrator made or that only administrators
+    // join, are for the DACL to name.
+    for rid in [500, 512, 1013, 5130, 51] {
+        assert!(!many.is_match(&format!("{domain}-{rid}")), "{rid}");
+    }
+    assert!(!many.is_match(&format!("{domain}-513-1")));
+    assert!(
+        !many.is_match("S-1-5-32-545"),
+        "built-in groups are caught as no account SID"
+    );
+    let test = function_body(&script, "Test-ManyAccountsSid");
+    assert!(
+        test.contains("(-not $Sid.IsAccountSid()) -or ($Sid.Value -match $ManyAccountsDomainRid)")
+    );
+    // A data folder that lets such a group write is moved aside, and the collector never
+    // runs as one.
+    assert!(
+        function_body(&script, "Get-UnsafeFolderReason").contains("(Test-ManyAccountsSid $sid)")
+    );
+    assert_in_order(
+        register_flow(&script),
+        &[
+            "$collectorSid = Resolve-AccountSid $ServiceAccount",
+            "if (Test-ManyAccountsSid $collectorSid) {",
+            "throw \"the service account",
+            "$folderPlan = Get-DataFolderPlan",
+        ],
+    );
 }

@@ -35,8 +35,8 @@
 
     An existing folder is changed in place only when it is already safe, as this script
     leaves it: a plain folder (no junction or symbolic link) owned by Administrators or
-    SYSTEM, with a protected DACL that lets no well-known group (Everyone, Users...)
-    write, holding no link and nothing that belongs to an account other than
+    SYSTEM, with a protected DACL that lets no group of many accounts (Everyone, Users,
+    Domain Users...) write, holding no link and nothing that belongs to an account other than
     Administrators, SYSTEM, you, the service account or one its DACL lets write (the
     previous service account). Its status files are then deleted (the first
     run writes them again) and it gets the DACL above. Any other folder is moved aside,
@@ -247,6 +247,16 @@ function Test-SidIn {
     return $false
 }
 
+# Whether $Sid takes in many accounts: a built-in group or identity (Everyone, Users,
+# Authenticated Users, INTERACTIVE...: every SID outside an account domain), or one of
+# the groups every domain has for all its users, guests or computers: Domain Users (RID
+# 513), Domain Guests (514), Domain Computers (515), whatever the domain.
+$ManyAccountsDomainRid = '\AS-1-5-21-[0-9]+-[0-9]+-[0-9]+-51[345]\z'
+function Test-ManyAccountsSid {
+    param([System.Security.Principal.SecurityIdentifier] $Sid)
+    return (-not $Sid.IsAccountSid()) -or ($Sid.Value -match $ManyAccountsDomainRid)
+}
+
 # The accounts that the allow rules of $Security let write (see $WritingRights).
 # -SkipInheritOnly leaves out rules that apply only to what is created inside, not to
 # the item itself.
@@ -298,9 +308,9 @@ function Get-UnsafeContentReason {
 
 # Why the existing folder $Path may not be used as it is; $null when it may. Safe is
 # what this script makes: a plain folder owned by Administrators or SYSTEM whose DACL
-# is protected (inherits nothing) and lets no well-known group write (Everyone, Users,
-# Authenticated Users...: only SYSTEM, Administrators and single accounts, such as a
-# service account), holding no link and nothing owned by an account outside $Trusted
+# is protected (inherits nothing) and lets no group of many accounts write (see
+# Test-ManyAccountsSid: only SYSTEM, Administrators, single accounts such as a service
+# account, and groups an administrator made), holding no link and nothing owned by an account outside $Trusted
 # or those its DACL lets write (a previous service account, whose files are still there).
 function Get-UnsafeFolderReason {
     param([string] $Path, [System.Security.Principal.SecurityIdentifier[]] $Trusted)
@@ -322,9 +332,9 @@ function Get-UnsafeFolderReason {
     }
     $writers = @(Get-WritingSids $security)
     foreach ($sid in $writers) {
-        # Account SIDs (S-1-5-21-...) name a user, a computer or a domain group; the
-        # others here are built-in groups and identities that take in many accounts.
-        if (-not (Test-SidIn $sid @($AdministratorsSid, $SystemSid)) -and -not $sid.IsAccountSid()) {
+        # A single account (a former service account) may have been let write; a group
+        # of many may not, Domain Users no more than Everyone.
+        if (-not (Test-SidIn $sid @($AdministratorsSid, $SystemSid)) -and (Test-ManyAccountsSid $sid)) {
             return "its DACL lets $(Get-AccountName $sid) ($($sid.Value)), a group of many accounts, write in it"
         }
     }
@@ -792,6 +802,9 @@ if ($IntervalMinutes -gt 7) {
     Write-Warning "with a run every $IntervalMinutes minutes, raise the check's -w (default 900 s) above $(2 * $IntervalMinutes * 60) s, or it warns about old data between runs"
 }
 $collectorSid = Resolve-AccountSid $ServiceAccount 'service account'
+if (Test-ManyAccountsSid $collectorSid) {
+    throw "the service account '$ServiceAccount' ($($collectorSid.Value)) is a group of many accounts: every one of them could write the status files the monitoring trusts. Give one account, such as a group managed service account (CONTOSO\gmsa-csbackup$)"
+}
 $readerSid = Resolve-AccountSid $ReaderAccount 'reader account'
 $me = [System.Security.Principal.WindowsIdentity]::GetCurrent().User
 $folderPlan = Get-DataFolderPlan $OutDirectory @($AdministratorsSid, $SystemSid, $me, $collectorSid)
