@@ -568,3 +568,34 @@ fn basket_template_asks_for_the_status_document() {
         "{BASKET}: the command requires no field (the template does)"
     );
 }
+
+/// Seconds of an Icinga 2 duration literal as the snippets write them (`5m`, `60s`).
+fn seconds(duration: &str) -> u64 {
+    let (number, unit) = duration.split_at(duration.len() - 1);
+    let number: u64 = number.parse().expect("a number of units");
+    match unit {
+        "s" => number,
+        "m" => number * 60,
+        "h" => number * 3600,
+        _ => panic!("unit of {duration}"),
+    }
+}
+
+#[test]
+fn basket_template_checks_as_often_as_the_sample_services() {
+    let services = std::fs::read_to_string("packaging/icinga2/check_csbackup-services.conf")
+        .expect("the sample services");
+    let basket = basket();
+    let template = template(&basket);
+    for interval in ["check_interval", "retry_interval"] {
+        let conf = services
+            .lines()
+            .find_map(|line| line.trim().strip_prefix(&format!("{interval} = ")))
+            .unwrap_or_else(|| panic!("the sample services set no {interval}"));
+        assert_eq!(
+            template[interval],
+            seconds(conf).to_string(),
+            "{BASKET}: ServiceTemplate.csbackup.{interval} against the sample services' {conf}"
+        );
+    }
+}
