@@ -40,12 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PLUGINS="$T/plugins"
-mkdir -p "$PLUGINS"
-plugin_into "$PLUGINS"
-BIN="$PLUGINS/check_csbackup"
-D="$T/docs"
-write_fixtures "$D" "+240 seconds"
+plugin_and_documents
 
 step "private PostgreSQL ($("$PG_BIN/postgres" --version)) on a unix socket in $PGRUN"
 PG_PASSWORD="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"

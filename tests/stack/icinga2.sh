@@ -16,14 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PLUGINS="$T/plugins"
-mkdir -p "$PLUGINS"
-plugin_into "$PLUGINS"
-BIN="$PLUGINS/check_csbackup"
-D="$T/docs"
-# Dated a few minutes ahead: the plugin takes up to 5 minutes of clock skew as age 0,
-# so Icinga's run and the direct run, seconds apart, print the same age.
-write_fixtures "$D" "+240 seconds"
+plugin_and_documents
 
 # Icinga drops its privileges to nagios (Debian's build); everything it writes is here.
 icinga2_node "$T" "csbackup-test.localdomain"

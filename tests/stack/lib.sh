@@ -58,6 +58,18 @@ plugin_into() {
     install -m 755 "$STACK_ROOT/target/release/check_csbackup" "$dir/check_csbackup"
 }
 
+# The plugin in $T/plugins ($PLUGINS, $BIN) and the example documents in $T/docs ($D),
+# dated a few minutes ahead: the plugin takes up to 5 minutes of clock skew as age 0,
+# so the daemon's run and the direct run, seconds apart, print the same age.
+plugin_and_documents() {
+    PLUGINS="$T/plugins"
+    mkdir -p "$PLUGINS"
+    plugin_into "$PLUGINS"
+    BIN="$PLUGINS/check_csbackup"
+    D="$T/docs"
+    write_fixtures "$D" "+240 seconds"
+}
+
 # A private folder, readable by the daemons' users, removed at exit.
 private_dir() {
     local dir
