@@ -55,22 +55,24 @@ impl Run {
 }
 
 /// How many seconds a run may add to an age the test expects: the time between
-/// writing a document and checking it, on a loaded machine.
+/// writing a document and checking it, or between the collector's own stamps, on a
+/// loaded machine.
 pub const SLACK_SECONDS: u64 = 5;
 
-/// Whether `text` holds `fragment`, where each age in seconds the fragment names
-/// ("data 30 s old", "for at least 0 s") may read up to [`SLACK_SECONDS`] more.
+/// Whether `text` holds `fragment`, where each age the fragment names ("data 30 s
+/// old", "for at least 0 s", "for 12 s") may read up to [`SLACK_SECONDS`] more. Any other
+/// number ("751 s outside the range", "timed out after 1 s") must be exact.
 pub fn contains_aged(text: &str, fragment: &str) -> bool {
-    let seconds = regex::Regex::new(r"\b(\d+) s\b").expect("regex");
+    let ages = regex::Regex::new(r"\b(data |for at least |for )(\d+) s\b").expect("regex");
     let mut pattern = String::new();
     let mut expected = Vec::new();
     let mut last = 0;
-    for found in seconds.captures_iter(fragment) {
-        let whole = found.get(0).expect("match");
-        pattern.push_str(&regex::escape(&fragment[last..whole.start()]));
-        pattern.push_str(r"(\d+) s\b");
-        expected.push(found[1].parse::<u64>().expect("a number"));
-        last = whole.end();
+    for found in ages.captures_iter(fragment) {
+        let number = found.get(2).expect("the number");
+        pattern.push_str(&regex::escape(&fragment[last..number.start()]));
+        pattern.push_str(r"(\d+)");
+        expected.push(number.as_str().parse::<u64>().expect("a number"));
+        last = number.end();
     }
     pattern.push_str(&regex::escape(&fragment[last..]));
     let pattern = regex::Regex::new(&pattern).expect("regex");
@@ -196,5 +198,22 @@ mod aged_tests {
         ));
         // A fragment without an age is a plain substring.
         assert!(contains_aged("a (b) c", "(b)"));
+        // Durations may grow too; other numbers of seconds may not.
+        let lasted = "NonSteadyState for at least 0 s (";
+        assert!(contains_aged(
+            "x NonSteadyState for at least 3 s (y",
+            lasted
+        ));
+        assert!(!contains_aged(
+            "x NonSteadyState for at least 9 s (y",
+            lasted
+        ));
+        let outside = "backlog, 751 s outside the --backlog-warning range 750";
+        assert!(contains_aged(&format!("a {outside}"), outside));
+        assert!(!contains_aged(
+            "a backlog, 752 s outside the --backlog-warning range 750",
+            outside
+        ));
+        assert!(!contains_aged("timed out after 2 s", "timed out after 1 s"));
     }
 }
