@@ -877,7 +877,7 @@ fn groups_of_many_accounts_never_write_the_status_files() {
     let pattern = quoted_after(&script, "$ManyAccountsDomainRid = ")[0];
     let many = regex::Regex::new(&format!("(?i){pattern}")).expect("a pattern both read alike");
     let domain = "S-1-5-21-3623811015-3361044348-30300820";
-    for rid in [513, 514, 515] {
+    for rid in [498, 513, 514, 515, 516, 517, 521, 522, 553] {
         assert!(many.is_match(&format!("{domain}-{rid}")), "{rid}");
         assert!(
             many.is_match(&format!("S-1-5-21-1-2-3-{rid}")),
@@ -886,7 +886,7 @@ fn groups_of_many_accounts_never_write_the_status_files() {
     }
     // Single accounts, and groups an administrator made or that only administrators
     // join, are for the DACL to name.
-    for rid in [500, 512, 1013, 5130, 51] {
+    for rid in [500, 512, 518, 519, 520, 1013, 5130, 51] {
         assert!(!many.is_match(&format!("{domain}-{rid}")), "{rid}");
     }
     assert!(!many.is_match(&format!("{domain}-513-1")));
@@ -907,6 +907,9 @@ fn groups_of_many_accounts_never_write_the_status_files() {
         register_flow(&script),
         &[
             "$collectorSid = Resolve-AccountSid $ServiceAccount",
+            "if (-not $collectorSid.IsAccountSid()) {",
+            "throw \"the service account",
+            "is a built-in identity or group, not a domain account",
             "if (Test-ManyAccountsSid $collectorSid) {",
             "throw \"the service account",
             "$folderPlan = Get-DataFolderPlan",

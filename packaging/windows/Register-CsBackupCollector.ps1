@@ -249,9 +249,12 @@ function Test-SidIn {
 
 # Whether $Sid takes in many accounts: a built-in group or identity (Everyone, Users,
 # Authenticated Users, INTERACTIVE...: every SID outside an account domain), or one of
-# the groups every domain has for all its users, guests or computers: Domain Users (RID
-# 513), Domain Guests (514), Domain Computers (515), whatever the domain.
-$ManyAccountsDomainRid = '\AS-1-5-21-[0-9]+-[0-9]+-[0-9]+-51[345]\z'
+# the groups every domain has, whatever the domain: Enterprise Read-only Domain
+# Controllers (RID 498), Domain Users (513; on a server outside a domain, None, every
+# local user), Domain Guests (514), Domain Computers (515), Domain Controllers (516),
+# Cert Publishers (517), Read-only Domain Controllers (521), Cloneable Domain
+# Controllers (522), RAS and IAS Servers (553).
+$ManyAccountsDomainRid = '\AS-1-5-21-[0-9]+-[0-9]+-[0-9]+-(498|51[3-7]|52[12]|553)\z'
 function Test-ManyAccountsSid {
     param([System.Security.Principal.SecurityIdentifier] $Sid)
     return (-not $Sid.IsAccountSid()) -or ($Sid.Value -match $ManyAccountsDomainRid)
@@ -802,8 +805,11 @@ if ($IntervalMinutes -gt 7) {
     Write-Warning "with a run every $IntervalMinutes minutes, raise the check's -w (default 900 s) above $(2 * $IntervalMinutes * 60) s, or it warns about old data between runs"
 }
 $collectorSid = Resolve-AccountSid $ServiceAccount 'service account'
+if (-not $collectorSid.IsAccountSid()) {
+    throw "the service account '$ServiceAccount' ($($collectorSid.Value)) is a built-in identity or group, not a domain account: give a domain user (CONTOSO\svc-csbackup) or a group managed service account (CONTOSO\gmsa-csbackup$) that may run the Skype for Business cmdlets"
+}
 if (Test-ManyAccountsSid $collectorSid) {
-    throw "the service account '$ServiceAccount' ($($collectorSid.Value)) is a group of many accounts: every one of them could write the status files the monitoring trusts. Give one account, such as a group managed service account (CONTOSO\gmsa-csbackup$)"
+    throw "the service account '$ServiceAccount' ($($collectorSid.Value)) is a group of many accounts: every one of them could write the status files the monitoring trusts. Give one account: a domain user (CONTOSO\svc-csbackup) or a group managed service account (CONTOSO\gmsa-csbackup$)"
 }
 $readerSid = Resolve-AccountSid $ReaderAccount 'reader account'
 $me = [System.Security.Principal.WindowsIdentity]::GetCurrent().User
