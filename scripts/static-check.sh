@@ -151,7 +151,7 @@ set +e
 out=$("$x86" collect --pool pool01.contoso.com --out-dir "$work" 2>&1)
 rc=$?
 set -e
-[[ $rc == 2 && $out == *"runs on a Windows front-end server"*"not in this build"* ]] && pass ||
+[[ $rc == 2 && $out == *"not in this build"*"runs on a Windows front-end server"* ]] && pass ||
     fail "collect in the static binary: exit $rc" "$out"
 set +e
 out=$("$x86" --live --pool pool01.contoso.com 2>&1)

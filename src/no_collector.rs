@@ -13,8 +13,8 @@ use std::path::Path;
 use crate::{cli, input};
 
 /// Where the collector runs, for both of its ways in.
-const ELSEWHERE: &str = "runs on a Windows front-end server (check_csbackup.exe collect, \
-    see docs/windows-collector.md) and is not in this build";
+const WHERE: &str = "the collector runs on a Windows front-end server: check_csbackup.exe \
+    collect, see docs/windows-collector.md";
 
 /// The collector's script, as the Windows build runs it: `--print-script` shows it in
 /// every build, so that what will run on the front end can be read anywhere.
@@ -29,7 +29,7 @@ pub fn main(args: &[OsString]) -> i32 {
         }
         Ok(_) => {
             eprintln!(
-                "check_csbackup collect: the collector {ELSEWHERE}: this binary checks the files it writes (--file)"
+                "check_csbackup collect: not in this build ({WHERE}); this binary checks the files it writes (--file)"
             );
             2
         }
@@ -53,7 +53,7 @@ pub fn live(
 ) -> Result<input::Bytes, String> {
     // What to do first: a short --max-output keeps the beginning of the line.
     Err(format!(
-        "--live is not in this build: check the file the collector's scheduled task writes, with --file (the collector {ELSEWHERE})"
+        "--live is not in this build: check the file the collector's scheduled task writes, with --file ({WHERE})"
     ))
 }
 
