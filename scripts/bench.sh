@@ -20,6 +20,7 @@
 # `cargo bench`: see BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/install.sh
 
 runs="${RUNS:-1000}"
 warmup=50
@@ -33,12 +34,9 @@ command -v strace >/dev/null 2>&1 || need+=(strace)
 command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-aarch64-linux-gnu)
 [ -x /usr/bin/time ] || need+=(time)
 [ -x "$dummy" ] || need+=(monitoring-plugins-basic)
-if [ ${#need[@]} -gt 0 ]; then
-    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}"
-fi
-for target in "$static_target" aarch64-unknown-linux-musl; do
-    rustup target list --installed | grep -qx "$target" || rustup target add "$target"
-done
+install_missing "${need[@]}"
+add_target "$static_target"
+add_target aarch64-unknown-linux-musl
 
 baseline_rev="${BASELINE:-faac8f65d0ca22b2a48ec01299e5b72c831e7f29}"
 baseline=

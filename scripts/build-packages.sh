@@ -11,6 +11,7 @@
 # libc (scripts/static-check.sh proves it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/install.sh
 
 for tool in cargo-deb cargo-generate-rpm; do
     if ! command -v "$tool" >/dev/null 2>&1; then
@@ -32,9 +33,7 @@ cargo test --quiet --test man_page >/dev/null
 for build in x86_64-unknown-linux-musl:x86_64 aarch64-unknown-linux-musl:aarch64; do
     target=${build%%:*}
     rpm_arch=${build##*:}
-    if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$target"; then
-        rustup target add "$target"
-    fi
+    add_target "$target"
     echo "== static release build for $target"
     # Without the collector, which runs only on Windows (Cargo.toml's collector feature).
     cargo build --release --quiet --no-default-features --target "$target"

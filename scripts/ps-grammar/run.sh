@@ -13,16 +13,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root"
-
-say() { printf '== %s\n' "$*"; }
+source scripts/install.sh
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    say "installing nodejs and npm"
-    as_root=()
-    [[ $(id -u) == 0 ]] || as_root=(sudo)
-    "${as_root[@]}" apt-get -o DPkg::Lock::Timeout=300 update -qq
-    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get -o DPkg::Lock::Timeout=300 \
-        install -y -qq --no-install-recommends nodejs npm >/dev/null
+    install_missing nodejs npm
 fi
 
 say "installing the grammar (npm ci in scripts/ps-grammar)"
