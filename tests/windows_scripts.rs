@@ -916,3 +916,23 @@ fn groups_of_many_accounts_never_write_the_status_files() {
         ],
     );
 }
+
+#[test]
+fn the_registration_names_status_files_as_the_collector_does() {
+    // The collector writes <pool>.json with a final dot of the FQDN left out
+    // (`pool_file` in src/collect.rs); the registration script names the same files in
+    // one function, for what it reports and for what it checks after the first run.
+    let script = read(REGISTER);
+    assert!(function_body(&script, "Get-StatusFilePath")
+        .contains("Join-Path $OutDirectory ($Name.TrimEnd('.') + '.json')"));
+    assert_eq!(
+        script.matches("+ '.json'").count(),
+        1,
+        "one place names them"
+    );
+    assert!(!script.contains("$_.json"), "a pool's file named by hand");
+    assert!(function_body(&script, "Get-UnwrittenStatusFiles").contains("Get-StatusFilePath $name"));
+    assert!(register_flow(&script).contains("ForEach-Object { Get-StatusFilePath $_ }"));
+    let collector = read("src/collect.rs");
+    assert!(collector.contains(r#"format!("{}.json", pool.trim_end_matches('.'))"#));
+}

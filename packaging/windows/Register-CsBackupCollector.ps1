@@ -202,7 +202,15 @@ $SystemSid = New-Object System.Security.Principal.SecurityIdentifier 'S-1-5-18'
 $AdministratorsSid = New-Object System.Security.Principal.SecurityIdentifier 'S-1-5-32-544'
 # NT SERVICE\TrustedInstaller, which owns and may change what Windows installs.
 $TrustedInstallerSid = New-Object System.Security.Principal.SecurityIdentifier 'S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464'
+# The administrator running this script.
+$me = [System.Security.Principal.WindowsIdentity]::GetCurrent().User
 $TaskName = 'collect'
+
+# The status file the collector writes for $Name, as it names it (a final dot left out).
+function Get-StatusFilePath {
+    param([string] $Name)
+    return Join-Path $OutDirectory ($Name.TrimEnd('.') + '.json')
+}
 
 # An account given as DOMAIN\name, name@domain or S-1-5-..., as its SID; throws naming
 # the account and its role when it does not resolve.
@@ -593,7 +601,7 @@ $HistoryHint = "see the task's History in Task Scheduler (off by default on Wind
 function Get-UnwrittenStatusFiles {
     param([datetime] $Since)
     foreach ($name in $Pool) {
-        $file = Join-Path $OutDirectory ($name.TrimEnd('.') + '.json')
+        $file = Get-StatusFilePath $name
         $item = Get-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
         if ($null -eq $item -or $item.LastWriteTimeUtc -lt $Since.ToUniversalTime()) { $file }
     }
@@ -773,7 +781,6 @@ if ($Unregister) {
     }
     # The rules of the service and reader accounts go; so do the status files, which
     # belong to the service account (Remove-StatusFiles).
-    $me = [System.Security.Principal.WindowsIdentity]::GetCurrent().User
     $plan = Get-DataFolderPlan $OutDirectory @($AdministratorsSid, $SystemSid, $me)
     if ($plan.Action -eq 'MoveAside') {
         Write-Warning "$OutDirectory is left as it is, as it is not safe ($($plan.Reason)): look at what is in it, then delete it"
@@ -812,7 +819,6 @@ if (Test-ManyAccountsSid $collectorSid) {
     throw "the service account '$ServiceAccount' ($($collectorSid.Value)) is a group of many accounts: every one of them could write the status files the monitoring trusts. Give one account: a domain user (CONTOSO\svc-csbackup) or a group managed service account (CONTOSO\gmsa-csbackup$)"
 }
 $readerSid = Resolve-AccountSid $ReaderAccount 'reader account'
-$me = [System.Security.Principal.WindowsIdentity]::GetCurrent().User
 $folderPlan = Get-DataFolderPlan $OutDirectory @($AdministratorsSid, $SystemSid, $me, $collectorSid)
 $folderRules = "owner Administrators; only SYSTEM and Administrators (full control), $ServiceAccount (modify), $(Get-AccountName $readerSid) (read)"
 if ($ScriptOnly) {
@@ -848,7 +854,7 @@ try {
 }
 if (-not $registered) { return }
 [void] (Enable-ScheduledTask -TaskName $TaskName -TaskPath $TaskPath)
-Write-Host "Registered $TaskPath$TaskName, writing $(($Pool | ForEach-Object { Join-Path $OutDirectory "$_.json" }) -join ', ')"
+Write-Host "Registered $TaskPath$TaskName, writing $(($Pool | ForEach-Object { Get-StatusFilePath $_ }) -join ', ')"
 Write-Host 'Running it once now...'
 $started = (Get-Date).AddSeconds(-1)
 $info = Start-AndWaitForTask $started ($TimeoutSeconds + 30)
