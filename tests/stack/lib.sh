@@ -104,18 +104,6 @@ wait_for_port() {
     return 1
 }
 
-# The documents the stacks are tested on, in "$1": one per state the plugin reports.
-#   healthy.json     every module OK (the UTF-16LE example, as Windows writes it)
-#   cms.json         OK only with --cms-master-pool naming the other pool, else WARNING
-#   errors.json      NonSteadyState, ErrorState on both sides: CRITICAL
-#   two-pools.json   two pools: WARNING; long output at -vvv
-#   status.json      the two pools again, where the shipped snippets look
-#   pool01.contoso.com.json, pool02.contoso.com.json
-#                    one pool each, with ActiveMasterFqdn, as the collector writes them:
-#                    OK and WARNING
-#   broken.json      cut off mid-document: UNKNOWN
-#   collect-error.json  the collector's Error: CRITICAL
-# Their age comes from the files' time; "$2" (a `touch -d` date) sets it.
 # A command line, one argument a line on standard input (the program first), as one
 # option a line with its values, the options sorted: Icinga 2 puts the arguments of a
 # CheckCommand without `order` in an arbitrary order once there are more than 16 (it
@@ -133,6 +121,18 @@ canonical_args() {
     }
 }
 
+# The documents the stacks are tested on, in "$1": one per state the plugin reports.
+#   healthy.json     every module OK (the UTF-16LE example, as Windows writes it)
+#   cms.json         OK only with --cms-master-pool naming the other pool, else WARNING
+#   errors.json      NonSteadyState, ErrorState on both sides: CRITICAL
+#   two-pools.json   two pools: WARNING; long output at -vvv
+#   status.json      the two pools again, where the shipped snippets look
+#   pool01.contoso.com.json, pool02.contoso.com.json
+#                    one pool each, with ActiveMasterFqdn, as the collector writes them:
+#                    OK and WARNING
+#   broken.json      cut off mid-document: UNKNOWN
+#   collect-error.json  the collector's Error: CRITICAL
+# Their age comes from the files' time; "$2" (a `touch -d` date) sets it.
 write_fixtures() {
     local dir="$1" when="$2"
     mkdir -p "$dir"
