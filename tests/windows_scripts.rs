@@ -936,3 +936,76 @@ fn the_registration_names_status_files_as_the_collector_does() {
     let collector = read("src/collect.rs");
     assert!(collector.contains(r#"format!("{}.json", pool.trim_end_matches('.'))"#));
 }
+
+#[test]
+fn the_collectors_cmdlets_say_nothing_on_standard_output() {
+    let script = read(COLLECT);
+    // Nothing any stream of a cmdlet carries reaches stdout by preference...
+    for preference in [
+        "$WarningPreference = 'SilentlyContinue'",
+        "$VerbosePreference = 'SilentlyContinue'",
+        "$DebugPreference = 'SilentlyContinue'",
+        "$InformationPreference = 'SilentlyContinue'",
+        "$ProgressPreference = 'SilentlyContinue'",
+    ] {
+        assert!(script.contains(preference), "{preference}");
+    }
+    // ...and where each runs, its warnings are captured apart from its objects.
+    assert_in_order(
+        function_body(&script, "Invoke-Gathering"),
+        &[
+            "$WarningPreference = 'Continue'",
+            "& $Command 3>&1 4>$null 5>$null 6>$null",
+            "-is [System.Management.Automation.WarningRecord]) { $warnings.Add($_.Message) }",
+            "else { $output.Add($_) }",
+            "Warnings = $warnings.ToArray()",
+        ],
+    );
+}
+
+#[test]
+fn the_collectors_conversion_is_bounded_in_depth_and_fan_out() {
+    let script = read(COLLECT);
+    for limit in ["$MaxDepth = 6", "$MaxItems = 100", "$MaxProperties = 50"] {
+        assert!(script.contains(limit), "{limit}");
+    }
+    // Depth is checked before anything is taken apart; each level adds one.
+    assert_in_order(
+        function_body(&script, "ConvertTo-PlainValue"),
+        &[
+            "$Depth -ge $MaxDepth) { return \"$Value\" }",
+            "ConvertFrom-Dictionary $Value $Depth",
+            "ConvertFrom-List $Value $Depth",
+            "ConvertFrom-Object $Value $Depth",
+        ],
+    );
+    for (function, limit) in [
+        ("ConvertFrom-Dictionary", "$plain.Count -ge $MaxProperties"),
+        ("ConvertFrom-List", "$items.Count -ge $MaxItems"),
+        ("ConvertFrom-Object", "$count -ge $MaxProperties"),
+    ] {
+        assert_in_order(
+            function_body(&script, function),
+            &[limit, "'@LeftOut'", "break", "($Depth + 1)"],
+        );
+    }
+    // An object's own string form is kept: what a Fqdn or an XdsIdentity means.
+    assert!(function_body(&script, "ConvertFrom-Object")
+        .contains("if ($text -ne $Value.GetType().FullName) { $plain['@Text'] = $text }"));
+}
+
+#[test]
+fn the_script_alone_replaces_each_file_in_one_step() {
+    // -ScriptOnly: the same guarantees as the exe's atomic write (src/collect/atomic.rs).
+    assert_in_order(
+        function_body(&read(COLLECT), "Write-FileAtomically"),
+        &[
+            "[System.IO.Path]::GetRandomFileName()",
+            "[System.IO.FileMode]::CreateNew",
+            "$stream.Flush($true)",
+            "[System.IO.File]::Replace($temporary, $Path, $null)",
+            "[System.IO.File]::Move($temporary, $Path)",
+            "Remove-Item -LiteralPath $temporary",
+        ],
+    );
+}
