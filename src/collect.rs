@@ -21,7 +21,7 @@ mod folder;
 mod frame;
 mod history;
 // Decided and tested on every platform, read and used on Windows.
-#[cfg_attr(not(windows), allow(dead_code))]
+#[cfg(any(windows, test))]
 mod owner;
 mod powershell;
 mod previous;
@@ -35,7 +35,10 @@ use serde_json::{Map, Value};
 
 use crate::cli::{self, CollectArgs};
 use crate::guard::{self, Stage};
-use crate::input::{self, answer::Answer};
+use crate::input::{
+    self,
+    answer::{failed_pool, Answer},
+};
 use crate::model::{clip, same_fqdn};
 use previous::{Horizon, Previous};
 
@@ -295,13 +298,6 @@ pub fn pool_objects(
             object
         })
         .collect()
-}
-
-fn failed_pool(pool: &str, reason: &str) -> Map<String, Value> {
-    let mut map = Map::new();
-    map.insert("PoolFqdn".into(), pool.into());
-    map.insert("Error".into(), reason.into());
-    map
 }
 
 /// One status document for pool objects: one object for one pool, a list for several.

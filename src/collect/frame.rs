@@ -69,9 +69,10 @@ fn lines(bytes: &[u8]) -> Vec<(usize, &[u8])> {
 
 /// The first non-empty line of the output, short, for a message.
 fn first_words(stdout: &[u8]) -> String {
-    let start = String::from_utf8_lossy(&stdout[..stdout.len().min(200)]);
-    let line = start.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    crate::model::clip(line.trim(), 80)
+    crate::model::first_line(
+        &String::from_utf8_lossy(&stdout[..stdout.len().min(200)]),
+        80,
+    )
 }
 
 #[cfg(test)]

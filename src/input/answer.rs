@@ -35,6 +35,7 @@ use serde_json::{Map, Value};
 
 use crate::model::{clip, same_fqdn};
 use events::Events;
+pub use results::failed as failed_pool;
 
 /// The property that makes a JSON object an answer, holding its version.
 pub const VERSION_KEY: &str = "CsBackupAnswer";
@@ -114,11 +115,8 @@ impl Answer {
         let events = Events::decide(get(&top, "Events")).map(Box::new);
         let pools = match take(&mut top, "Pools") {
             Some(Value::Array(entries)) => entries,
-            Some(Value::Object(map)) => {
-                match plain::normalize(Value::Object(map), None, &mut vec![]) {
-                    Value::Array(entries) => entries,
-                    single => vec![single],
-                }
+            Some(Value::Object(mut map)) => {
+                plain::wrapped_list(&mut map).unwrap_or_else(|| vec![Value::Object(map)])
             }
             _ => return Err("the collector's answer has no Pools list".into()),
         };
@@ -188,9 +186,7 @@ impl PoolEntry {
         };
         let results = match (get(&entry, "Error"), get(&entry, "Results")) {
             (Some(error), _) if !error.is_null() => Err(plain::as_text(error)),
-            (_, Some(Value::Array(items))) => Ok(items.clone()),
-            (_, None | Some(Value::Null)) => Ok(vec![]),
-            (_, Some(single)) => Ok(vec![single.clone()]),
+            (_, results) => Ok(items(results).into_iter().cloned().collect()),
         };
         warnings.splice(0..0, texts(get(&entry, "Warnings")));
         Ok(PoolEntry {
@@ -218,10 +214,15 @@ fn take(map: &mut Map<String, Value>, key: &str) -> Option<Value> {
 
 /// A list of texts (or one text), as strings.
 fn texts(value: Option<&Value>) -> Vec<String> {
+    items(value).into_iter().map(plain::as_text).collect()
+}
+
+/// What PowerShell may write as a list, one item or nothing, as a list.
+fn items(value: Option<&Value>) -> Vec<&Value> {
     match value {
         None | Some(Value::Null) => vec![],
-        Some(Value::Array(items)) => items.iter().map(plain::as_text).collect(),
-        Some(one) => vec![plain::as_text(one)],
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(one) => vec![one],
     }
 }
 
@@ -327,6 +328,19 @@ mod tests {
         assert_eq!(a["BackupModules"], json!([{"Identity": "A"}]));
         let b = read.pool_object("b.contoso.com").unwrap();
         assert_eq!(b["Warnings"], json!(["WARNING one"]));
+        // The same, Pools written as PowerShell 5.1 writes a list in an object: each
+        // pool's entry is read once, so what was left out is still said.
+        let wrapped = Answer::parse(answer(json!({"value": [
+            {"Pool": "a.contoso.com", "Results": [{"BackupModules": [
+                {"Identity": "A"}, {"@LeftOut": "more than 100 items"}]}]}
+        ], "Count": 1})))
+        .unwrap();
+        let a = wrapped.pool_object("a.contoso.com").unwrap();
+        assert_eq!(
+            a["Warnings"],
+            json!(["WARNING one", "BackupModules: more than 100 items"])
+        );
+        assert_eq!(a["BackupModules"], json!([{"Identity": "A"}]));
     }
 
     #[test]

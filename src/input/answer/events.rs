@@ -20,7 +20,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{get, plain::as_text};
+use super::{get, items, plain::as_text};
 use crate::model::{clip, first_line, same_fqdn, EVENTS_READ_AT_MOST};
 
 /// The most events of each level `Latest` holds.
@@ -149,11 +149,10 @@ impl<'a> Reading<'a> {
             }
             return reading;
         }
-        reading.records = match get(answer, "Records") {
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
-            Some(Value::Object(one)) => vec![one],
-            _ => vec![],
-        };
+        reading.records = items(get(answer, "Records"))
+            .into_iter()
+            .filter_map(Value::as_object)
+            .collect();
         reading
     }
 
@@ -189,9 +188,7 @@ fn event(record: &Map<String, Value>) -> Value {
         get(record, "Id").cloned().unwrap_or(Value::Null),
     );
     event.insert("Level".into(), level.into());
-    let time = get(record, "TimeCreated")
-        .and_then(Value::as_str)
-        .and_then(crate::input::parse_timestamp);
+    let time = time_created(record);
     event.insert(
         "TimeCreated".into(),
         time.map_or(Value::Null, |t| t.to_string().into()),
@@ -212,11 +209,9 @@ fn pool_of(answer: &Map<String, Value>, computer: &str) -> Result<String, String
             clip(&as_text(error), 200)
         ));
     }
-    let found = match get(answer, "GetCsComputer") {
-        Some(Value::Array(items)) => items.first(),
-        other => other,
-    };
-    found
+    items(get(answer, "GetCsComputer"))
+        .first()
+        .copied()
         .and_then(Value::as_object)
         .and_then(|c| get(c, "Pool"))
         .and_then(Value::as_str)

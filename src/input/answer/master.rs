@@ -14,7 +14,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{get, plain::as_text};
+use super::{get, items as list, plain::as_text};
 use crate::model::same_fqdn;
 
 const CMDLET: &str = "Get-CsManagementStoreReplicationStatus -CentralManagementStoreStatus";
@@ -153,14 +153,6 @@ fn resolve(name: &str, lookup: Option<&Value>) -> Result<Master, String> {
         "{CMDLET} names {name} as the active master, which Get-CsPool and Get-CsComputer know \
          as neither a pool nor a server of a pool{said}"
     ))
-}
-
-fn list(value: Option<&Value>) -> Vec<&Value> {
-    match value {
-        None | Some(Value::Null) => vec![],
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(one) => vec![one],
-    }
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ fn left_out_mark(item: &Value) -> Option<String> {
 }
 
 /// The list inside `{"value":[...],"Count":N}` (or `{"value":[...]}`).
-fn wrapped_list(map: &mut Map<String, Value>) -> Option<Vec<Value>> {
+pub(super) fn wrapped_list(map: &mut Map<String, Value>) -> Option<Vec<Value>> {
     let is_count = |k: &String| k.trim().eq_ignore_ascii_case("count");
     let is_value = |k: &String| k.trim().eq_ignore_ascii_case("value");
     let shape = match map.len() {

@@ -64,7 +64,7 @@ pub(super) fn pool_object(pool: &str, results: &[Value]) -> Map<String, Value> {
 }
 
 /// A pool object carrying only why collecting it failed.
-pub(super) fn failed(pool: &str, error: &str) -> Map<String, Value> {
+pub fn failed(pool: &str, error: &str) -> Map<String, Value> {
     let mut object = named(pool);
     object.insert("Error".into(), error.into());
     object
@@ -154,15 +154,11 @@ fn property_names(results: &[&Map<String, Value>]) -> Vec<String> {
 /// The modules of every object, in order; a module list that is not a list (one module
 /// unrolled, a depth cut) is kept as an element for the check to judge.
 fn all_modules(lists: &[Option<&Value>]) -> Vec<Value> {
-    let mut modules = Vec::new();
-    for list in lists.iter().flatten() {
-        match list {
-            Value::Array(items) => modules.extend(items.iter().cloned()),
-            Value::Null => {}
-            other => modules.push((*other).clone()),
-        }
-    }
-    modules
+    lists
+        .iter()
+        .flat_map(|list| super::items(*list))
+        .cloned()
+        .collect()
 }
 
 fn show(value: Option<&Value>) -> String {
