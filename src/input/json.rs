@@ -359,22 +359,18 @@ fn status(value: &Node) -> Reported {
 }
 
 /// A time the collector wrote (`HistorySince`, `ExportStatusSince`, ...); null is absent.
-/// Read as `CollectedAt` is: with an offset, `\/Date(ms)\/`, or a Unix time.
+/// Read as `CollectedAt` is: with an offset, `\/Date(ms)\/` (also in `Get-Date`'s
+/// object), or a Unix time; a time without an offset is no instant.
 fn stamp(value: &Node) -> Option<Stamp> {
-    match value {
-        Node::Null => None,
-        Node::String(s) => Some(match scalar::collected_at_text(s) {
-            CollectedAt::At(at) => Stamp::At(at),
-            _ => Stamp::Unreadable(clip(s.trim(), 80)),
-        }),
-        Node::Number(n) => Some(
-            n.as_f64()
-                .and_then(scalar::unix_time)
-                .map(Stamp::At)
-                .unwrap_or_else(|| Stamp::Unreadable(clip(&n.to_string(), 80))),
-        ),
-        other => Some(Stamp::Unreadable(clip(&compact(other), 80))),
+    if matches!(value, Node::Null) {
+        return None;
     }
+    Some(match collected_at(value) {
+        CollectedAt::At(at) => Stamp::At(at),
+        CollectedAt::Zoneless(raw) | CollectedAt::Unreadable(raw) => {
+            Stamp::Unreadable(clip(raw.trim(), 80))
+        }
+    })
 }
 
 /// The most warnings kept of a pool: the collector keeps ten, a longer list is not one
@@ -458,6 +454,27 @@ mod tests {
             Modules::Listed { modules, .. } => modules,
             other => panic!("expected modules, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_collectors_times_are_read_in_every_form_collected_at_is() {
+        let pools = read(
+            r#"{"PoolFqdn":"p","HistorySince":1764385800,"BackupModules":[
+                {"Identity":"A","ExportStatus":"SteadyState","ImportStatus":"NormalState",
+                 "ExportStatusSince":{"value":"\/Date(1764385800000)\/","DisplayHint":2},
+                 "ImportStatusSince":"2025-11-29T03:10:00"}]}"#,
+        )
+        .unwrap();
+        let at = jiff::Timestamp::from_second(1_764_385_800).unwrap();
+        assert_eq!(pools[0].history_since, Some(Stamp::At(at)));
+        let m = &modules(&pools[0])[0];
+        // `Get-Date | ConvertTo-Json`'s object, as for CollectedAt.
+        assert_eq!(m.export_since, Some(Stamp::At(at)));
+        // Without an offset the instant is unknown: never taken for one.
+        assert_eq!(
+            m.import_since,
+            Some(Stamp::Unreadable("2025-11-29T03:10:00".into()))
+        );
     }
 
     #[test]
