@@ -226,6 +226,24 @@ fn overall_statuses_are_evaluated_too() {
 }
 
 #[test]
+fn a_module_named_overall_is_a_module() {
+    // Its problem is listed once at -v, as a module's, not again as the pool's overall
+    // status.
+    let doc = status_json(Some(P), &[("overall", "ErrorState", "NormalState")], "");
+    let run = check_json(&doc, &["-v"]);
+    run.assert(
+        2,
+        "[CRITICAL] pool01.contoso.com: overall export ErrorState (CRITICAL: failed to back up new changes), import NormalState (OK)\n",
+    );
+    assert_eq!(
+        run.stdout.matches("[CRITICAL]").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn map_overrides_a_mapping() {
     let doc = module("NonSteadyState", "NormalState");
     check_json(&doc, &["--map", "export:NonSteadyState=critical"]).assert(2, "level set by --map");

@@ -47,7 +47,8 @@ pub use text::VerdictText;
 /// A monitoring state. Ordered best to worst: OK < UNKNOWN < WARNING < CRITICAL.
 pub type Level = nagiosplugin::ServiceState;
 
-/// What a finding is about: the perfdata and the long output group them by it.
+/// What a finding is about. The long output lists a module's status findings on the
+/// module's own line (`Status`), every other finding on a line of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject {
     /// One status of one module.

@@ -44,7 +44,9 @@ pub(super) fn evaluate_pool(
         overall
             .iter()
             .filter(|(_, verdict)| verdict.level != Level::Ok)
-            .map(|(direction, verdict)| status_finding(OVERALL, *direction, verdict)),
+            .map(|(direction, verdict)| {
+                status_finding(Subject::Overall, OVERALL, *direction, verdict)
+            }),
     );
     let backlog = pool.history_since.as_ref().map(|_| {
         let exports = modules.iter().map(|m| &m.export).chain(
@@ -269,5 +271,5 @@ fn status_findings(verdict: &ModuleVerdict) -> impl Iterator<Item = Finding> + '
     ]
     .into_iter()
     .filter(|(_, status)| status.level != Level::Ok)
-    .map(|(direction, status)| status_finding(&verdict.name, direction, status))
+    .map(|(direction, status)| status_finding(Subject::Status, &verdict.name, direction, status))
 }

@@ -235,23 +235,21 @@ fn not_initialized(role: &CmsRole) -> (String, Level) {
 /// What `OverallExportStatus` / `OverallImportStatus` findings name as their subject.
 pub(super) const OVERALL: &str = "overall";
 
-/// The finding for one status that is not OK.
+/// The finding for one status that is not OK: a module's (`Subject::Status`, named by
+/// the module) or the pool's overall one (`Subject::Overall`, named [`OVERALL`]).
 pub(super) fn status_finding(
-    subject: &str,
+    subject: Subject,
+    name: &str,
     direction: Direction,
     status: &StatusVerdict,
 ) -> Finding {
     let headline = match status.lasted {
-        Some(lasted) => format!("{subject} {direction} {} {lasted}", status.shown),
-        None => format!("{subject} {direction} {}", status.shown),
+        Some(lasted) => format!("{name} {direction} {} {lasted}", status.shown),
+        None => format!("{name} {direction} {}", status.shown),
     };
     Finding::explained(
         status.level,
-        if subject == OVERALL {
-            Subject::Overall
-        } else {
-            Subject::Status
-        },
+        subject,
         headline,
         &format!(" ({})", status.reason),
     )
