@@ -466,23 +466,17 @@ fn pool_perf(pool: &PoolVerdict, prefix: &str) -> Vec<Perf> {
     ] {
         perf.push(Perf::count(label(name), value, c.modules));
     }
-    if let Some(age) = &pool.age {
-        perf.push(Perf::seconds(
-            label("age"),
-            age.seconds,
-            &age.warning,
-            &age.critical,
-        ));
-    }
-    // Present for every document of the same shape (one that carries the collector's
-    // history, one that carries its events), whatever the states.
-    if let Some(backlog) = &pool.backlog {
-        perf.push(Perf::seconds(
-            label("backlog_age"),
-            backlog.seconds,
-            &backlog.warning,
-            &backlog.critical,
-        ));
+    // backlog_age is present for every document of the same shape (one that carries the
+    // collector's history), whatever the states.
+    for (name, timed) in [("age", &pool.age), ("backlog_age", &pool.backlog)] {
+        if let Some(timed) = timed {
+            perf.push(Perf::seconds(
+                label(name),
+                timed.seconds,
+                &timed.warning,
+                &timed.critical,
+            ));
+        }
     }
     if let Some(events) = &pool.events {
         for (name, value) in [
@@ -665,7 +659,7 @@ mod tests {
         assert_eq!(Perf::count("ok".into(), 2, 3).render(), "ok=2;;;0;3");
     }
 
-    use crate::policy::{Age, Counts, ModuleVerdict, StatusVerdict};
+    use crate::policy::{Counts, ModuleVerdict, StatusVerdict, Timed};
 
     fn status(shown: &str, level: Level) -> StatusVerdict {
         StatusVerdict {
@@ -695,7 +689,7 @@ mod tests {
                     ok: lines,
                     ..Counts::default()
                 },
-                age: Some(Age {
+                age: Some(Timed {
                     seconds: 42,
                     warning: "900".into(),
                     critical: "@10:20".into(),

@@ -3,7 +3,8 @@
 
 use jiff::Timestamp;
 
-use super::{Age, Finding, Level, Note, Settings, Subject, Threshold};
+use super::settings::graded;
+use super::{Finding, Level, Note, Settings, Subject, Timed};
 use crate::model::CollectedAt;
 
 pub(super) fn evaluate_age(
@@ -13,7 +14,7 @@ pub(super) fn evaluate_age(
     now: Timestamp,
     findings: &mut Vec<Finding>,
     notes: &mut Vec<Note>,
-) -> Option<Age> {
+) -> Option<Timed> {
     // A CollectedAt that names no instant is set aside, never guessed into one (a time
     // without an offset could be any zone's); the file's time is exact for a file the
     // collector wrote, and without one the age is not checked. Either way -v says why.
@@ -63,7 +64,7 @@ fn judge(
     now: Timestamp,
     findings: &mut Vec<Finding>,
     notes: &mut Vec<Note>,
-) -> Option<Age> {
+) -> Option<Timed> {
     let seconds = now.as_second() - at.as_second();
     notes.push(Note::source(format!("age from {source}: {at}")));
     if seconds < -SKEW_SECONDS {
@@ -76,19 +77,9 @@ fn judge(
         return None;
     }
     let seconds = seconds.max(0);
-    let beyond = |which: &str, range: &Threshold| {
-        format!(
-            ", {} the {which} range {}",
-            range.alerting_side(),
-            range.as_str()
-        )
-    };
-    let (level, beyond) = if settings.critical.alerts(seconds as f64) {
-        (Level::Critical, beyond("critical", &settings.critical))
-    } else if settings.warning.alerts(seconds as f64) {
-        (Level::Warning, beyond("warning", &settings.warning))
-    } else {
-        (Level::Ok, String::new())
+    let (level, beyond) = match graded(seconds, &settings.warning, &settings.critical) {
+        Some((level, which, range)) => (level, format!(", {}", range.beyond(which))),
+        None => (Level::Ok, String::new()),
     };
     let hint = if level == Level::Ok {
         ""
@@ -101,7 +92,7 @@ fn judge(
         format!("data is {} old", duration(seconds)),
         &format!("{beyond}{hint}"),
     ));
-    Some(Age {
+    Some(Timed {
         seconds,
         warning: settings.warning.as_str().to_owned(),
         critical: settings.critical.as_str().to_owned(),

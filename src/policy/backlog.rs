@@ -7,7 +7,8 @@
 
 use std::borrow::Cow;
 
-use super::{Lasted, Level, Settings, StatusVerdict, Threshold};
+use super::settings::graded;
+use super::{Lasted, Level, Settings, StatusVerdict};
 use crate::model::ExportStatus;
 
 /// The level and reason of a `NonSteadyState` that has lasted `lasted`, from the seed's.
@@ -20,7 +21,11 @@ pub(super) fn judge(
     let Some(lasted) = lasted else {
         return (seed, meaning);
     };
-    let beyond = beyond(lasted.seconds, settings);
+    let beyond = graded(
+        lasted.seconds,
+        &settings.backlog_warning,
+        &settings.backlog_critical,
+    );
     // The seconds, as the range compares them: "for 12 min" may be 751 s or 779 s.
     let seconds = lasted.seconds;
     match (beyond, lasted.lower_bound) {
@@ -29,10 +34,9 @@ pub(super) fn judge(
             (
                 level,
                 format!(
-                    "{meaning}, {seconds} s {} the --backlog-{which} range {}: a failover now \
-                     would lose the changes not yet backed up",
-                    range.alerting_side(),
-                    range.as_str()
+                    "{meaning}, {seconds} s {}: a failover now would lose the changes not yet \
+                     backed up",
+                    range.beyond(&format!("--backlog-{which}"))
                 )
                 .into(),
             )
@@ -53,18 +57,6 @@ pub(super) fn judge(
             )
             .into(),
         ),
-    }
-}
-
-/// The range a backlog of `seconds` lies beyond, and the level it gives.
-fn beyond(seconds: i64, settings: &Settings) -> Option<(Level, &'static str, &Threshold)> {
-    let seconds = seconds as f64;
-    if settings.backlog_critical.alerts(seconds) {
-        Some((Level::Critical, "critical", &settings.backlog_critical))
-    } else if settings.backlog_warning.alerts(seconds) {
-        Some((Level::Warning, "warning", &settings.backlog_warning))
-    } else {
-        None
     }
 }
 

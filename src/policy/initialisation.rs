@@ -33,13 +33,12 @@ pub(super) fn judge(
         Some(lasted) if range.alerts(lasted.seconds as f64) => (
             seed.max(Level::Warning),
             format!(
-                "{}, {} s {} the --not-initialized-warning range {}: its replication never \
+                "{}, {} s {}: its replication never \
                  began (only {CMS_MODULE} may wait for good, on a pool without the active CMS), \
                  check Get-CsPoolBackupRelationship and that the Backup Service runs",
                 export_meaning(&ExportStatus::NotInitialized).0,
                 lasted.seconds,
-                range.alerting_side(),
-                range.as_str()
+                range.beyond("--not-initialized-warning")
             )
             .into(),
         ),

@@ -212,18 +212,10 @@ impl Note {
     }
 }
 
-/// The data's age and its thresholds.
+/// A duration in seconds and the ranges it is judged by, for perfdata: the data's age,
+/// how long the longest current backlog has lasted.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Age {
-    pub seconds: i64,
-    pub warning: String,
-    pub critical: String,
-}
-
-/// How long the longest current backlog has lasted, and its thresholds: for perfdata,
-/// present when the document carries the collector's history.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Backlog {
+pub struct Timed {
     pub seconds: i64,
     pub warning: String,
     pub critical: String,
@@ -262,8 +254,8 @@ pub struct PoolVerdict {
     /// Every finding: the non-OK statuses, and the pool's other conclusions (OK ones too).
     pub findings: Vec<Finding>,
     pub counts: Counts,
-    pub age: Option<Age>,
-    pub backlog: Option<Backlog>,
+    pub age: Option<Timed>,
+    pub backlog: Option<Timed>,
     pub events: Option<EventCounts>,
     /// What could not be checked (`-v`) and where each decision came from (`-vv`).
     pub notes: Vec<Note>,

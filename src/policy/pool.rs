@@ -14,8 +14,8 @@ use super::modules::{
 };
 use super::status::{evaluate_module, evaluate_status, status_finding, OVERALL};
 use super::{
-    Backlog, Counts, Finding, Level, ModuleVerdict, Note, PoolVerdict, Settings, StatusVerdict,
-    Subject,
+    Counts, Finding, Level, ModuleVerdict, Note, PoolVerdict, Settings, StatusVerdict, Subject,
+    Timed,
 };
 use crate::model::{clip, Direction, Module, Modules, Pool};
 
@@ -122,7 +122,7 @@ fn overall_verdicts(
 
 /// `backlog_age` and its thresholds; none when a `--map` sets the level of
 /// `NonSteadyState`, since the ranges then decide nothing.
-fn backlog_perf(seconds: i64, settings: &Settings) -> Backlog {
+fn backlog_perf(seconds: i64, settings: &Settings) -> Timed {
     let ranged = !settings.maps(Direction::Export, "NonSteadyState");
     let range = |threshold: &super::Threshold| {
         if ranged {
@@ -131,7 +131,7 @@ fn backlog_perf(seconds: i64, settings: &Settings) -> Backlog {
             String::new()
         }
     };
-    Backlog {
+    Timed {
         seconds,
         warning: range(&settings.backlog_warning),
         critical: range(&settings.backlog_critical),

@@ -27,13 +27,31 @@ impl Threshold {
         &self.text
     }
 
-    /// Where a value that alerts lies: `inside` an `@` range, `outside` any other.
-    pub fn alerting_side(&self) -> &'static str {
-        if self.text.starts_with('@') {
+    /// Where a value that alerts lies, for a message: `outside the <name> range 900`, or
+    /// `inside` for an `@` range.
+    pub fn beyond(&self, name: &str) -> String {
+        let side = if self.text.starts_with('@') {
             "inside"
         } else {
             "outside"
-        }
+        };
+        format!("{side} the {name} range {}", self.text)
+    }
+}
+
+/// The level a value in seconds takes from a pair of thresholds, with the name of the
+/// one it lies beyond (`warning`, `critical`) and that threshold; none when neither alerts.
+pub(super) fn graded<'a>(
+    seconds: i64,
+    warning: &'a Threshold,
+    critical: &'a Threshold,
+) -> Option<(Level, &'static str, &'a Threshold)> {
+    if critical.alerts(seconds as f64) {
+        Some((Level::Critical, "critical", critical))
+    } else if warning.alerts(seconds as f64) {
+        Some((Level::Warning, "warning", warning))
+    } else {
+        None
     }
 }
 
@@ -226,10 +244,19 @@ mod tests {
         }
         let inside: Threshold = "@10:20".parse().unwrap();
         assert!(inside.alerts(15.0) && !inside.alerts(25.0));
-        assert_eq!(inside.alerting_side(), "inside");
         assert_eq!(
-            "~:10".parse::<Threshold>().unwrap().alerting_side(),
-            "outside"
+            inside.beyond("critical"),
+            "inside the critical range @10:20"
         );
+        let outside: Threshold = "~:10".parse().unwrap();
+        assert_eq!(outside.beyond("-w"), "outside the -w range ~:10");
+        // The critical range first; neither alerting is no level.
+        let warning: Threshold = "5".parse().unwrap();
+        let critical: Threshold = "8".parse().unwrap();
+        let named =
+            |seconds| graded(seconds, &warning, &critical).map(|(l, n, t)| (l, n, t.as_str()));
+        assert_eq!(named(4), None);
+        assert_eq!(named(6), Some((Level::Warning, "warning", "5")));
+        assert_eq!(named(9), Some((Level::Critical, "critical", "8")));
     }
 }
