@@ -192,14 +192,12 @@ pub const EVENTS_READ_AT_MOST: u64 = 500;
 /// its Error and Warning events between the previous collection and this one.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceEvents {
-    /// `LogName` and `Source`: where the events were looked for.
+    /// `LogName`: where the events were looked for.
     pub log_name: Option<String>,
-    pub source: Option<String>,
     /// `Computer`: the server whose log it is.
     pub computer: Option<String>,
-    /// `Since` and `Until`: the window the log was read over.
+    /// `Since`: the start of the window the log was read over.
     pub since: Option<Stamp>,
-    pub until: Option<Stamp>,
     pub reading: EventReading,
 }
 

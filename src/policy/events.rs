@@ -148,7 +148,6 @@ mod tests {
             computer: Some("fe01.contoso.com".into()),
             since: Some(Stamp::At("2026-11-29T03:05:00Z".parse().unwrap())),
             reading,
-            ..ServiceEvents::default()
         }
     }
 

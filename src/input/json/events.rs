@@ -35,10 +35,8 @@ pub(super) fn read(value: &Node) -> Option<ServiceEvents> {
     };
     Some(ServiceEvents {
         log_name: text("LogName"),
-        source: text("Source"),
         computer: text("Computer"),
         since: get(properties, "Since").and_then(stamp),
-        until: get(properties, "Until").and_then(stamp),
         reading: reading(properties),
     })
 }
