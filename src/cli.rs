@@ -126,11 +126,11 @@ pub struct Cli {
     pub on_error: Level,
 
     /// Nagios range on the data's age in seconds
-    #[arg(short = 'w', long, value_name = "RANGE", default_value = "900", allow_hyphen_values = true, value_parser = parse_threshold)]
+    #[arg(short = 'w', long, value_name = "RANGE", default_value = policy::AGE_WARNING, allow_hyphen_values = true, value_parser = parse_threshold)]
     pub warning: Threshold,
 
     /// Nagios range on the data's age in seconds
-    #[arg(short = 'c', long, value_name = "RANGE", default_value = "3600", allow_hyphen_values = true, value_parser = parse_threshold)]
+    #[arg(short = 'c', long, value_name = "RANGE", default_value = policy::AGE_CRITICAL, allow_hyphen_values = true, value_parser = parse_threshold)]
     pub critical: Threshold,
 
     /// Nagios range in seconds on how long a module has been in NonSteadyState, from the collector's history: within it OK (a backlog the next syncs clear), outside it WARNING; without history a NonSteadyState is a WARNING. The duration defaults lie halfway between two 5-minute collections, so that no module load time decides

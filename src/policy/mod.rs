@@ -38,8 +38,8 @@ use crate::model::{Document, Module};
 pub use age::duration;
 pub use lasted::Lasted;
 pub use settings::{
-    parse_level, Mapping, Settings, Threshold, BACKLOG_CRITICAL, BACKLOG_WARNING,
-    NOT_INITIALIZED_WARNING,
+    parse_level, Mapping, Settings, Threshold, AGE_CRITICAL, AGE_WARNING, BACKLOG_CRITICAL,
+    BACKLOG_WARNING, NOT_INITIALIZED_WARNING,
 };
 pub use status::{export_meaning, import_meaning};
 pub use text::VerdictText;

@@ -182,6 +182,11 @@ pub struct Settings {
     pub on_event_error: Level,
 }
 
+/// The defaults of `-w` and `-c`, the data's age: a collection or two missed (at the
+/// default 5-minute interval), and an hour.
+pub const AGE_WARNING: &str = "900";
+pub const AGE_CRITICAL: &str = "3600";
+
 /// The defaults of the duration thresholds, as the command line gives them (docs/decisions.md
 /// says why these values). A duration is measured between two collections, so at the
 /// default 5-minute interval it comes in steps of 300 s, give or take the difference
@@ -217,8 +222,8 @@ impl Default for Settings {
             ignored_modules: vec![],
             mappings: vec![],
             on_error: Level::Critical,
-            warning: "900".parse().expect("a valid default range"),
-            critical: "3600".parse().expect("a valid default range"),
+            warning: AGE_WARNING.parse().expect("a valid default range"),
+            critical: AGE_CRITICAL.parse().expect("a valid default range"),
             backlog_warning: BACKLOG_WARNING.parse().expect("a valid default range"),
             backlog_critical: BACKLOG_CRITICAL.parse().expect("a valid default range"),
             not_initialized_warning: NOT_INITIALIZED_WARNING
