@@ -42,7 +42,7 @@ use crate::input::{
 use crate::model::{clip, same_fqdn};
 use previous::{Horizon, Previous};
 
-pub use powershell::{default_program as default_powershell, EventQuery, POOLS_VARIABLE, SCRIPT};
+pub use powershell::{default_program as default_powershell, EventQuery, SCRIPT};
 
 /// The most of PowerShell's standard output the collector keeps: the check's own
 /// default `--max-input`.

@@ -13,7 +13,6 @@
 //! still going.
 
 use std::ffi::{OsStr, OsString};
-use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -34,15 +33,6 @@ pub enum WriteError {
     Unsafe(String),
     /// The file system refused.
     Io(io::Error),
-}
-
-impl fmt::Display for WriteError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WriteError::Unsafe(reason) => f.write_str(reason),
-            WriteError::Io(e) => write!(f, "{e}"),
-        }
-    }
 }
 
 impl From<io::Error> for WriteError {
@@ -263,7 +253,7 @@ mod tests {
         assert_eq!(refused.kind(), io::ErrorKind::AlreadyExists);
         assert!(
             refused.to_string().contains("2 random temporary names"),
-            "{refused}"
+            "{refused:?}"
         );
         fs::remove_dir_all(&dir).unwrap();
     }
@@ -325,7 +315,7 @@ mod tests {
         let refused = replace(&link.join("pool01.json"), b"{}").unwrap_err();
         assert!(
             matches!(&refused, WriteError::Unsafe(r) if r.contains("symbolic link")),
-            "{refused}"
+            "{refused:?}"
         );
         assert!(names(&real).is_empty());
         fs::remove_dir_all(&dir).unwrap();

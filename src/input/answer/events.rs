@@ -37,6 +37,9 @@ pub(super) struct Events {
     pool: Result<String, String>,
 }
 
+/// The properties that say which window of which log was read, with or without events.
+const WINDOW: [&str; 5] = ["LogName", "Source", "Computer", "Since", "Until"];
+
 impl Events {
     /// The events of the script's `Events`; `None` when it did not read the log.
     pub(super) fn decide(value: Option<&Value>) -> Option<Events> {
@@ -44,7 +47,7 @@ impl Events {
         let text = |key: &str| get(answer, key).map(as_text).unwrap_or_default();
         let computer = text("Computer");
         let mut object = Map::new();
-        for key in ["LogName", "Source", "Computer", "Since", "Until"] {
+        for key in WINDOW {
             object.insert(key.into(), text(key).into());
         }
         read(answer, &mut object);
@@ -62,11 +65,10 @@ impl Events {
     pub(super) fn of_pool(&self, pool: &str) -> Value {
         match &self.pool {
             Ok(own) if !same_fqdn(own, pool) => {
-                let mut elsewhere: Map<String, Value> =
-                    ["LogName", "Source", "Computer", "Since", "Until"]
-                        .iter()
-                        .filter_map(|key| Some((key.to_string(), self.object.get(*key)?.clone())))
-                        .collect();
+                let mut elsewhere: Map<String, Value> = WINDOW
+                    .iter()
+                    .filter_map(|key| Some((key.to_string(), self.object.get(*key)?.clone())))
+                    .collect();
                 let computer = self.object.get("Computer").map(as_text).unwrap_or_default();
                 elsewhere.insert(
                     "Elsewhere".into(),
