@@ -371,6 +371,16 @@ pub fn clip(text: &str, max: usize) -> String {
     }
 }
 
+/// A duration the way an operator reads it: `42 s`, `12 min`, `3 h 5 min`, `2 d 4 h`.
+pub fn duration(seconds: i64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        s => format!("{} d {} h", s / 86400, s % 86400 / 3600),
+    }
+}
+
 /// The first line of `text` that holds more than white space, trimmed, clipped to `max`
 /// characters: what a message says first, for one line of output.
 pub fn first_line(text: &str, max: usize) -> String {
@@ -385,6 +395,14 @@ pub fn first_line(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(42), "42 s");
+        assert_eq!(duration(720), "12 min");
+        assert_eq!(duration(3 * 3600 + 300), "3 h 5 min");
+        assert_eq!(duration(2 * 86400 + 4 * 3600), "2 d 4 h");
+    }
 
     #[test]
     fn the_first_line_that_says_something() {

@@ -153,15 +153,15 @@ fn age_summary(pools: &[PoolVerdict]) -> String {
     let unchecked = pools.iter().filter(|p| p.age.is_none()).count();
     match (oldest, unchecked) {
         (_, 0) if pools.is_empty() => String::new(),
-        (Some(s), 0) => format!(", data {} old", crate::policy::duration(s)),
+        (Some(s), 0) => format!(", data {} old", crate::model::duration(s)),
         (None, _) => ", data age not checked".into(),
         (Some(s), 1) => format!(
             ", data {} old, 1 pool's age not checked",
-            crate::policy::duration(s)
+            crate::model::duration(s)
         ),
         (Some(s), n) => format!(
             ", data {} old, {n} pools' age not checked",
-            crate::policy::duration(s)
+            crate::model::duration(s)
         ),
     }
 }

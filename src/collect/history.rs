@@ -36,7 +36,7 @@ use super::powershell::EventQuery;
 use super::previous::{Previous, PreviousPool};
 use crate::input::parse_timestamp;
 use crate::model::clip;
-use crate::policy::duration;
+use crate::model::duration;
 
 /// The statuses a pool object reports, each as (where it is, which property).
 const DIRECTIONS: [(&str, &str); 2] = [

@@ -19,8 +19,8 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use crate::input::parse_timestamp;
+use crate::model::duration;
 use crate::model::{clip, same_fqdn};
-use crate::policy::duration;
 
 /// The previous document of one pool, as far as it can be trusted: its pool object and
 /// when it was collected, or why it gives no history.

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use super::settings::graded;
 use super::{Finding, Level, Note, Settings, Subject, Timed};
-use crate::model::CollectedAt;
+use crate::model::{duration, CollectedAt};
 
 pub(super) fn evaluate_age(
     collected_at: Option<&CollectedAt>,
@@ -101,26 +101,3 @@ fn judge(
 
 /// Clock skew tolerated before a future `CollectedAt` is a problem.
 const SKEW_SECONDS: i64 = 300;
-
-/// A duration the way an operator reads it: `42 s`, `12 min`, `3 h 5 min`, `2 d 4 h`.
-pub fn duration(seconds: i64) -> String {
-    match seconds {
-        s if s < 120 => format!("{s} s"),
-        s if s < 7200 => format!("{} min", s / 60),
-        s if s < 172_800 => format!("{} h {} min", s / 3600, s % 3600 / 60),
-        s => format!("{} d {} h", s / 86400, s % 86400 / 3600),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration(42), "42 s");
-        assert_eq!(duration(720), "12 min");
-        assert_eq!(duration(3 * 3600 + 300), "3 h 5 min");
-        assert_eq!(duration(2 * 86400 + 4 * 3600), "2 d 4 h");
-    }
-}

@@ -15,7 +15,8 @@ use std::fmt;
 
 use jiff::Timestamp;
 
-use super::{duration, Note};
+use super::Note;
+use crate::model::duration;
 use crate::model::{CollectedAt, Modules, Pool, Stamp};
 
 /// How long a status has lasted when the data was collected.

@@ -35,7 +35,6 @@ use jiff::Timestamp;
 
 use crate::model::{Document, Module};
 
-pub use age::duration;
 pub use lasted::Lasted;
 pub use settings::{
     parse_level, Mapping, Settings, Threshold, AGE_CRITICAL, AGE_WARNING, BACKLOG_CRITICAL,
