@@ -393,9 +393,34 @@ pub fn names_collect(args: &[OsString]) -> bool {
     args.get(1).is_some_and(|a| a == "collect")
 }
 
+/// The collector's script (`packaging/windows/Collect-CsBackupStatus.ps1`): what the
+/// collector runs, and what `collect --print-script` prints in every build.
+pub const COLLECTOR_SCRIPT: &str = include_str!("../packaging/windows/Collect-CsBackupStatus.ps1");
+
+/// A `collect` command line that asks for a collection; anything else is answered here,
+/// as every build answers it (`--help`, `--print-script`, a usage error on stderr), and
+/// `Err` holds the exit code.
+pub fn collect_command(args: &[OsString]) -> Result<CollectArgs, i32> {
+    match parse_collect(args) {
+        Ok(collect) if collect.print_script => {
+            print!("{COLLECTOR_SCRIPT}");
+            Err(0)
+        }
+        Ok(collect) => Ok(collect),
+        Err((0, help)) => {
+            print!("{help}");
+            Err(0)
+        }
+        Err((code, line)) => {
+            eprintln!("check_csbackup collect: {line}");
+            Err(code)
+        }
+    }
+}
+
 /// Parses a `collect` command line, or returns the exit code and the text to end with:
 /// for code 0 (`--help`) the text belongs on stdout, otherwise it is one line for stderr.
-pub fn parse_collect(args: &[OsString]) -> Result<CollectArgs, (i32, String)> {
+fn parse_collect(args: &[OsString]) -> Result<CollectArgs, (i32, String)> {
     use clap::error::ErrorKind;
     match Cli::try_parse_from(args) {
         Ok(Cli {

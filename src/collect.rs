@@ -317,21 +317,10 @@ fn serialize(document: &Value) -> Vec<u8> {
 
 /// `check_csbackup collect ...`: returns the exit code, having printed its one line.
 pub fn main(args: &[OsString]) -> i32 {
-    let collect = match cli::parse_collect(args) {
+    let collect = match cli::collect_command(args) {
         Ok(collect) => collect,
-        Err((0, help)) => {
-            print!("{help}");
-            return 0;
-        }
-        Err((code, line)) => {
-            eprintln!("check_csbackup collect: {line}");
-            return code;
-        }
+        Err(code) => return code,
     };
-    if collect.print_script {
-        print!("{SCRIPT}");
-        return 0;
-    }
     match run(&collect) {
         Ok(line) => {
             println!("check_csbackup collect: {line}");
@@ -466,7 +455,7 @@ fn run(collect: &CollectArgs) -> Result<String, String> {
     let target = match (&collect.out, &collect.out_dir) {
         (Some(path), _) => Target::Document(path),
         (None, Some(dir)) => Target::Folder(dir),
-        // `cli::parse_collect` refuses this already.
+        // `cli::collect_command` refuses this already.
         (None, None) => return Err("usage: give --out or --out-dir".into()),
     };
     let pools = distinct(&collect.pools);

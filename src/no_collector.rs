@@ -16,32 +16,16 @@ use crate::{cli, input};
 const WHERE: &str = "the collector runs on a Windows front-end server: check_csbackup.exe \
     collect, see docs/windows-collector.md";
 
-/// The collector's script, as the Windows build runs it: `--print-script` shows it in
-/// every build, so that what will run on the front end can be read anywhere.
-const SCRIPT: &str = include_str!("../packaging/windows/Collect-CsBackupStatus.ps1");
-
-/// `check_csbackup collect ...`: parses as every build does, then says where to run it.
+/// `check_csbackup collect ...`: answered as every build answers it (`--help`,
+/// `--print-script`, usage errors); a collection says where to run it.
 pub fn main(args: &[OsString]) -> i32 {
-    match cli::parse_collect(args) {
-        Ok(collect) if collect.print_script => {
-            print!("{SCRIPT}");
-            0
-        }
-        Ok(_) => {
-            eprintln!(
-                "check_csbackup collect: not in this build ({WHERE}); this binary checks the files it writes (--file)"
-            );
-            2
-        }
-        Err((0, help)) => {
-            print!("{help}");
-            0
-        }
-        Err((code, line)) => {
-            eprintln!("check_csbackup collect: {line}");
-            code
-        }
+    if let Err(code) = cli::collect_command(args) {
+        return code;
     }
+    eprintln!(
+        "check_csbackup collect: not in this build ({WHERE}); this binary checks the files it writes (--file)"
+    );
+    2
 }
 
 /// `--live`: the check's UNKNOWN says where the collector runs and what to check instead.
@@ -75,7 +59,7 @@ mod tests {
 
     #[test]
     fn the_script_is_the_collectors() {
-        assert!(SCRIPT.starts_with("<#\n"));
-        assert!(SCRIPT.contains("Get-CsBackupServiceStatus"));
+        assert!(cli::COLLECTOR_SCRIPT.starts_with("<#\n"));
+        assert!(cli::COLLECTOR_SCRIPT.contains("Get-CsBackupServiceStatus"));
     }
 }

@@ -16,7 +16,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// The collector script, as `packaging/windows/Collect-CsBackupStatus.ps1` reads.
-pub const SCRIPT: &str = include_str!("../../packaging/windows/Collect-CsBackupStatus.ps1");
+pub use crate::cli::COLLECTOR_SCRIPT as SCRIPT;
 
 /// The environment variable that carries the pools to the script, one per line.
 pub const POOLS_VARIABLE: &str = "CSBACKUP_POOLS";
