@@ -16,11 +16,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::stand_in::{scratch, script_file, stand_in};
-
-const BIN: &str = env!("CARGO_BIN_EXE_check_csbackup");
-const POOL1: &str = "pool01.contoso.com";
-const POOL2: &str = "pool02.contoso.com";
+use common::stand_in::{collect_command, read_json, scratch, script_file, stand_in, POOL1, POOL2};
+use common::BIN;
 
 struct Ran {
     status: ExitStatus,
@@ -93,16 +90,9 @@ fn collector_per_pool(dir: &Path, mode: &str, pools: &[&str], out_dir: &Path) ->
 /// `check_csbackup collect` for `pools` with the stand-in answering in `mode`, and
 /// logging its starts in `dir`; where to write is for the caller to add.
 fn asking(dir: &Path, mode: &str, pools: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command.arg("collect");
-    for pool in pools {
-        command.args(["--pool", pool]);
-    }
+    let mut command = collect_command(pools);
     command
-        .arg("--powershell")
-        .arg(stand_in())
         .env("CSBACKUP_STAND_IN", mode)
-        .env("CSBACKUP_STAND_IN_SCRIPT", script_file())
         .env("CSBACKUP_STAND_IN_LOG", dir.join("stand-in.log"));
     command
 }
@@ -113,10 +103,6 @@ fn check(file: &Path) -> Ran {
 
 fn check_with(file: &Path, args: &[&str]) -> Ran {
     run(Command::new(BIN).arg("-f").arg(file).args(args))
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).expect("status file")).expect("JSON")
 }
 
 /// The process ids the stand-in logged, one per start.

@@ -15,14 +15,12 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::stand_in::{scratch, script_file, stand_in};
-use common::{contains_aged, perf_items, BIN};
+use common::stand_in::{collect_command, read_json as read, scratch, POOL1, POOL2};
+use common::{contains_aged, run, Run};
 use serde_json::Value;
 
-const POOL1: &str = "pool01.contoso.com";
-const POOL2: &str = "pool02.contoso.com";
 const NOT_MASTER: [&str; 2] = ["--cms-master-pool", POOL2];
 
 /// A sequence of collections for the stand-in to play, one step a line.
@@ -46,20 +44,13 @@ impl Sequence {
 
     /// One collection of `pools` into `path`, given as `target` (`--out`, `--out-dir`).
     fn collect_into(&self, pools: &[&str], target: &str, path: &Path, extra: &[&str]) -> Output {
-        let mut command = Command::new(BIN);
-        command.arg("collect");
-        for pool in pools {
-            command.args(["--pool", pool]);
-        }
-        command
+        collect_command(pools)
             .arg(target)
             .arg(path)
             .args(extra)
-            .arg("--powershell")
-            .arg(stand_in())
             .env("CSBACKUP_STAND_IN_SEQUENCE", &self.file)
-            .env("CSBACKUP_STAND_IN_SCRIPT", script_file());
-        command.output().expect("the collector runs")
+            .output()
+            .expect("the collector runs")
     }
 
     /// The next collection of pool01 into `status.json`, which must succeed; its path.
@@ -73,10 +64,6 @@ impl Sequence {
         );
         out
     }
-}
-
-fn read(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).expect("a status file")).expect("JSON")
 }
 
 /// Moves every time in the document at `path` `seconds` into the past (a negative
@@ -101,47 +88,9 @@ fn age(path: &Path, seconds: i64) {
 }
 
 /// What the check says about a status file.
-struct Checked {
-    code: i32,
-    stdout: String,
-}
-
-impl Checked {
-    fn first_line(&self) -> &str {
-        self.stdout.lines().next().unwrap_or_default()
-    }
-
-    /// A perfdata value without its unit, by label.
-    fn perf(&self, label: &str) -> Option<i64> {
-        let perfdata = self.first_line().split_once(" | ")?.1;
-        perf_items(perfdata)
-            .into_iter()
-            .find(|(l, _)| l == label)
-            .and_then(|(_, v)| v.split(';').next()?.trim_end_matches('s').parse().ok())
-    }
-
-    fn expect(&self, code: i32, fragment: &str) -> &Checked {
-        assert_eq!(self.code, code, "{}", self.stdout);
-        assert!(
-            contains_aged(&self.stdout, fragment),
-            "expected {fragment:?} in:\n{}",
-            self.stdout
-        );
-        self
-    }
-}
-
-fn check(file: &Path, args: &[&str]) -> Checked {
-    let out = Command::new(BIN)
-        .arg("-f")
-        .arg(file)
-        .args(args)
-        .output()
-        .expect("the check runs");
-    Checked {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-    }
+fn check(file: &Path, args: &[&str]) -> Run {
+    let file = file.to_str().expect("a UTF-8 path");
+    run(&[&["-f", file][..], args].concat(), None)
 }
 
 /// The module's `<direction>StatusSince` and the pool's `HistorySince`, as times.
@@ -202,8 +151,8 @@ fn a_backlog_is_timed_across_collections() {
     assert_eq!(first["HistoryRestart"], "there is no previous document");
     assert_eq!(first["HistorySince"], first["CollectedAt"]);
     let checked = check(&out, &NOT_MASTER);
-    checked.expect(0, "OK - pool01.contoso.com: all 3 backup modules OK");
-    assert_eq!(checked.perf("backlog_age"), Some(0));
+    checked.assert(0, "OK - pool01.contoso.com: all 3 backup modules OK");
+    assert_eq!(checked.perf_number("backlog_age"), Some(0));
 
     // A backlog appears: first seen after the history began, so its duration is exact,
     // and short: OK.
@@ -213,46 +162,46 @@ fn a_backlog_is_timed_across_collections() {
     let (since, history) = times(&second, DATACONF, "ExportStatusSince");
     assert!(since > history, "exact: first seen after the history began");
     let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
-    checked.expect(0, "OK - ");
-    checked.expect(
+    checked.assert(0, "OK - ");
+    checked.assert(
         0,
         "ConfServices.DataConf export NonSteadyState for 0 s (OK)",
     );
     sequence.later();
-    check(&out, &NOT_MASTER).expect(0, "OK - ");
+    check(&out, &NOT_MASTER).assert(0, "OK - ");
 
     // Fifteen minutes: WARNING.
     sequence.later();
     sequence.later();
     let checked = check(&out, &NOT_MASTER);
-    checked.expect(
+    checked.assert(
         1,
         "WARNING - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for 15 min (",
     );
-    assert!((900..960).contains(&checked.perf("backlog_age").unwrap()));
+    assert!((900..960).contains(&checked.perf_number("backlog_age").unwrap()));
 
     // Thirty-five minutes: CRITICAL.
     for _ in 0..4 {
         sequence.later();
     }
     let checked = check(&out, &NOT_MASTER);
-    checked.expect(
+    checked.assert(
         2,
         "CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for 35 min (",
     );
-    assert!((2100..2160).contains(&checked.perf("backlog_age").unwrap()));
+    assert!((2100..2160).contains(&checked.perf_number("backlog_age").unwrap()));
 
     // It clears: OK again; the import has been NormalState since the history began.
     sequence.later();
     sequence.later();
     let last = read(&out);
     let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
-    checked.expect(0, "OK - ");
-    checked.expect(
+    checked.assert(0, "OK - ");
+    checked.assert(
         0,
         "ConfServices.DataConf export FinalState for 0 s (OK), import NormalState for at least 50 min (OK)",
     );
-    assert_eq!(checked.perf("backlog_age"), Some(0));
+    assert_eq!(checked.perf_number("backlog_age"), Some(0));
     let (_, history) = times(&last, DATACONF, "ImportStatusSince");
     assert_eq!(
         history,
@@ -291,7 +240,7 @@ fn the_default_thresholds_fall_between_collections() {
 fn a_backlog_older_than_the_history_is_a_lower_bound() {
     let sequence = Sequence::new("lower-bound", &repeated(BACKLOG, 9));
     let out = sequence.next();
-    check(&out, &NOT_MASTER).expect(
+    check(&out, &NOT_MASTER).assert(
         1,
         "WARNING - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for at least 0 s (",
     );
@@ -299,11 +248,11 @@ fn a_backlog_older_than_the_history_is_a_lower_bound() {
         sequence.later();
     }
     let checked = check(&out, &NOT_MASTER);
-    checked.expect(
+    checked.assert(
         2,
         "CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for at least 40 min (",
     );
-    assert!((2400..2460).contains(&checked.perf("backlog_age").unwrap()));
+    assert!((2400..2460).contains(&checked.perf_number("backlog_age").unwrap()));
 }
 
 #[test]
@@ -313,23 +262,23 @@ fn a_module_stuck_in_not_initialized_becomes_a_warning() {
         &repeated("ConfServices.DataConf=NotInitialized", 14),
     );
     let out = sequence.next();
-    check(&out, &NOT_MASTER).expect(0, "OK - ");
+    check(&out, &NOT_MASTER).assert(0, "OK - ");
     for _ in 0..11 {
         sequence.later();
     }
-    check(&out, &NOT_MASTER).expect(0, "OK - ");
+    check(&out, &NOT_MASTER).assert(0, "OK - ");
     sequence.later();
     sequence.later();
-    check(&out, &NOT_MASTER).expect(
+    check(&out, &NOT_MASTER).assert(
         1,
         "WARNING - pool01.contoso.com: ConfServices.DataConf export NotInitialized for at least 65 min (no export has started yet, 390",
     )
-    .expect(1, " s outside the --not-initialized-warning range 3750");
+    .assert(1, " s outside the --not-initialized-warning range 3750");
 }
 
 /// Two collections of a backlog with `between` applied to the first document; the
 /// second document and what the check says of it.
-fn backlog_twice(name: &str, between: impl FnOnce(&Path)) -> (Value, Checked) {
+fn backlog_twice(name: &str, between: impl FnOnce(&Path)) -> (Value, Run) {
     let sequence = Sequence::new(name, &[BACKLOG, BACKLOG]);
     let out = sequence.next();
     between(&out);
@@ -346,7 +295,7 @@ fn a_previous_document_from_the_future_gives_no_history() {
         "{restart}"
     );
     assert_eq!(document["HistorySince"], document["CollectedAt"]);
-    checked.expect(1, "NonSteadyState for at least 0 s (");
+    checked.assert(1, "NonSteadyState for at least 0 s (");
 }
 
 #[test]
@@ -356,7 +305,7 @@ fn a_gap_of_a_day_gives_no_history_unless_allowed() {
         document["HistoryRestart"],
         "the previous document is 24 h 0 min old, more than --history-max-age 1050 s"
     );
-    checked.expect(1, "NonSteadyState for at least 0 s (");
+    checked.assert(1, "NonSteadyState for at least 0 s (");
 
     // An operator who collects daily says so, and the chain spans the day.
     let sequence = Sequence::new("daily", &[BACKLOG, BACKLOG]);
@@ -365,7 +314,7 @@ fn a_gap_of_a_day_gives_no_history_unless_allowed() {
     assert!(sequence.collect(&[POOL1], &out, &daily).status.success());
     age(&out, 86_400);
     assert!(sequence.collect(&[POOL1], &out, &daily).status.success());
-    check(&out, &NOT_MASTER).expect(2, "NonSteadyState for at least 24 h 0 min (");
+    check(&out, &NOT_MASTER).assert(2, "NonSteadyState for at least 24 h 0 min (");
 }
 
 #[test]
@@ -386,7 +335,7 @@ fn a_changed_pool_list_keeps_each_pools_history() {
         "the previous document holds another pool (pool01.contoso.com)"
     );
     let checked = check(&out, &NOT_MASTER);
-    checked.expect(
+    checked.assert(
         1,
         "pool01.contoso.com: ConfServices.DataConf export NonSteadyState for at least 5 min (",
     );
@@ -470,7 +419,7 @@ fn a_failed_collection_keeps_what_was_known_for_the_next() {
     steps.extend(["fail", BACKLOG]);
     let sequence = Sequence::new("failed", &steps);
     let out = sequence.collections(9);
-    check(&out, &NOT_MASTER).expect(2, "NonSteadyState for at least 40 min (");
+    check(&out, &NOT_MASTER).assert(2, "NonSteadyState for at least 40 min (");
     age(&out, INTERVAL);
     let failed = sequence.collect(&[POOL1], &out, &[]);
     assert_eq!(failed.status.code(), Some(1));
@@ -481,17 +430,17 @@ fn a_failed_collection_keeps_what_was_known_for_the_next() {
         document["LastCollected"]["BackupModules"][1]["ExportStatus"],
         "NonSteadyState"
     );
-    check(&out, &NOT_MASTER).expect(2, "CRITICAL - pool01.contoso.com: collection failed");
+    check(&out, &NOT_MASTER).assert(2, "CRITICAL - pool01.contoso.com: collection failed");
     sequence.later();
     let document = read(&out);
     assert!(document.get("HistoryRestart").is_none(), "{document}");
     assert!(document.get("LastCollected").is_none(), "{document}");
     let checked = check(&out, &NOT_MASTER);
-    checked.expect(
+    checked.assert(
         2,
         "CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for at least 50 min (",
     );
-    assert!((3000..3060).contains(&checked.perf("backlog_age").unwrap()));
+    assert!((3000..3060).contains(&checked.perf_number("backlog_age").unwrap()));
 }
 
 /// Sets `property` of the module `module` in the document at `path` to `value`.
@@ -515,7 +464,7 @@ fn an_untrusted_time_before_never_makes_a_long_backlog_new() {
     ] {
         let sequence = Sequence::new(name, &repeated(BACKLOG, 10));
         let out = sequence.collections(9);
-        check(&out, &NOT_MASTER).expect(2, "NonSteadyState for at least 40 min (");
+        check(&out, &NOT_MASTER).assert(2, "NonSteadyState for at least 40 min (");
         rewrite(&out, DATACONF, "ExportStatusSince", odd);
         sequence.later();
         let document = read(&out);
@@ -527,11 +476,11 @@ fn an_untrusted_time_before_never_makes_a_long_backlog_new() {
         );
         // Seen at the previous collection: at least that long, never a fresh 0 s.
         let checked = check(&out, &NOT_MASTER);
-        checked.expect(
+        checked.assert(
             1,
             "WARNING - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for at least 5 min (",
         );
-        assert!((300..360).contains(&checked.perf("backlog_age").unwrap()));
+        assert!((300..360).contains(&checked.perf_number("backlog_age").unwrap()));
     }
 }
 
@@ -542,15 +491,15 @@ fn a_module_reported_twice_never_hides_a_long_backlog() {
     let sequence = Sequence::new("twice", &repeated(twice, 9));
     let out = sequence.collections(9);
     let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
-    checked.expect(
+    checked.assert(
         2,
         "CRITICAL - pool01.contoso.com: ConfServices.DataConf export NonSteadyState for at least 40 min (",
     );
-    checked.expect(
+    checked.assert(
         2,
         "ConfServices.DataConf export SteadyState for at least 40 min (OK)",
     );
-    assert!((2400..2460).contains(&checked.perf("backlog_age").unwrap()));
+    assert!((2400..2460).contains(&checked.perf_number("backlog_age").unwrap()));
 
     // Both entries NonSteadyState: which continues which cannot be told, so no duration,
     // and the seed's WARNING, never OK.
@@ -563,11 +512,11 @@ fn a_module_reported_twice_never_hides_a_long_backlog() {
     let document = read(&out);
     assert!(document.get("HistoryRestart").is_none(), "{document}");
     let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
-    checked.expect(
+    checked.assert(
         1,
         "WARNING - pool01.contoso.com: ConfServices.DataConf export NonSteadyState (changes exceed",
     );
-    checked.expect(
+    checked.assert(
         1,
         "[NOTE] pool01.contoso.com: ConfServices.DataConf ExportStatusSince is missing: how long that status has lasted is unknown",
     );
@@ -613,11 +562,11 @@ fn backup_service_events_are_read_from_one_collection_to_the_next() {
     let window = collected_at(&first) - event_time(&first, "Since");
     assert!((1050..1055).contains(&window), "{window}");
     let checked = check(&out, &NOT_MASTER);
-    checked.expect(
+    checked.assert(
         0,
         "OK - pool01.contoso.com: all 3 backup modules OK, data 0 s old |",
     );
-    assert_eq!(checked.perf("events_error"), Some(0));
+    assert_eq!(checked.perf_number("events_error"), Some(0));
 
     // The Backup Service logs an error: read from where the last collection stopped.
     let until = event_time(&first, "Until");
@@ -627,27 +576,27 @@ fn backup_service_events_are_read_from_one_collection_to_the_next() {
     };
     assert_eq!(event_time(&second, "Since"), until - INTERVAL);
     let checked = check(&out, &NOT_MASTER);
-    checked.expect(
+    checked.assert(
         1,
         "WARNING - pool01.contoso.com: Backup Service logged 1 error, the latest 4069: Event 4069 of the Backup Service. (in the 'Lync Server' log of fe01.contoso.com since ",
     );
-    assert_eq!(checked.perf("events_error"), Some(1));
-    assert_eq!(checked.perf("events_warning"), Some(1));
+    assert_eq!(checked.perf_number("events_error"), Some(1));
+    assert_eq!(checked.perf_number("events_warning"), Some(1));
     let listed = check(
         &out,
         &["-v", "--on-event-error", "ok", NOT_MASTER[0], NOT_MASTER[1]],
     );
-    listed.expect(
+    listed.assert(
         0,
         "[NOTE] pool01.contoso.com: Backup Service event 4011 (Warning) at ",
     );
-    listed.expect(0, ": Event 4011 of the Backup Service.\n");
+    listed.assert(0, ": Event 4011 of the Backup Service.\n");
 
     // Nothing new at the next collection: OK again.
     sequence.later();
     let checked = check(&out, &NOT_MASTER);
-    checked.expect(0, "OK - ");
-    assert_eq!(checked.perf("events_error"), Some(0));
+    checked.assert(0, "OK - ");
+    assert_eq!(checked.perf_number("events_error"), Some(0));
 
     // The log may not be read: said, never paged.
     sequence.later();
@@ -657,12 +606,12 @@ fn backup_service_events_are_read_from_one_collection_to_the_next() {
         "Attempted to perform an unauthorized operation. (System.UnauthorizedAccessException)"
     );
     let checked = check(&out, &NOT_MASTER);
-    checked.expect(
+    checked.assert(
         0,
         "OK - pool01.contoso.com: all 3 backup modules OK, data 0 s old, Backup Service events not read |",
     );
-    checked.expect(0, "\n[NOTE] pool01.contoso.com: Backup Service events not read (the 'Lync Server' log of fe01.contoso.com): Attempted to perform an unauthorized operation.");
-    assert_eq!(checked.perf("events_error"), Some(0));
+    checked.assert(0, "\n[NOTE] pool01.contoso.com: Backup Service events not read (the 'Lync Server' log of fe01.contoso.com): Attempted to perform an unauthorized operation.");
+    assert_eq!(checked.perf_number("events_error"), Some(0));
 
     // After a window that was not read, the next reads it: from where it began, so
     // that no event is missed and none is reported twice; a source that is not on the
@@ -672,11 +621,11 @@ fn backup_service_events_are_read_from_one_collection_to_the_next() {
     let missing = read(&out);
     assert_eq!(event_time(&missing, "Since"), denied_since - INTERVAL);
     let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
-    checked.expect(
+    checked.assert(
         0,
         "OK - pool01.contoso.com: all 3 backup modules OK, data 0 s old |",
     );
-    checked.expect(0, "[NOTE] pool01.contoso.com: Backup Service events: no such log or source on this server (There is not an event provider on the localhost computer that matches \"LS Backup Service\".)");
+    checked.assert(0, "[NOTE] pool01.contoso.com: Backup Service events: no such log or source on this server (There is not an event provider on the localhost computer that matches \"LS Backup Service\".)");
 }
 
 #[test]
@@ -686,18 +635,18 @@ fn a_storm_of_warnings_hides_no_error() {
     let sequence = Sequence::new("storm", &["error:4069 storm:600", "storm:600"]);
     let out = sequence.next();
     let checked = check(&out, &NOT_MASTER);
-    checked.expect(
+    checked.assert(
         1,
         "WARNING - pool01.contoso.com: Backup Service logged 1 error, the latest 4069: ",
     );
-    assert_eq!(checked.perf("events_error"), Some(1));
-    assert_eq!(checked.perf("events_warning"), Some(500));
+    assert_eq!(checked.perf_number("events_error"), Some(1));
+    assert_eq!(checked.perf_number("events_warning"), Some(500));
     // Warnings alone: as many as were read, and said to be a lower bound.
     sequence.later();
     let checked = check(&out, &["-v", NOT_MASTER[0], NOT_MASTER[1]]);
-    checked.expect(0, "OK - ");
-    checked.expect(0, "no Backup Service errors since ");
-    checked.expect(
+    checked.assert(0, "OK - ");
+    checked.assert(0, "no Backup Service errors since ");
+    checked.assert(
         0,
         " (at least 500 warnings in the 'Lync Server' log of fe01.contoso.com)",
     );
@@ -757,18 +706,24 @@ fn the_events_go_to_the_pool_of_the_server_whose_log_it_is() {
     );
     assert_eq!(pools[1]["BackupServiceEvents"]["Errors"], 1);
     let checked = check(&out, &["-vv", NOT_MASTER[0], NOT_MASTER[1]]);
-    checked.expect(
+    checked.assert(
         1,
         "pool02.contoso.com: Backup Service logged 1 error, the latest 4069",
     );
-    checked.expect(1, "[NOTE] pool01.contoso.com: Backup Service events not in this document: the log read is that of fe01.contoso.com");
+    checked.assert(1, "[NOTE] pool01.contoso.com: Backup Service events not in this document: the log read is that of fe01.contoso.com");
     assert!(
         !checked.stdout.contains("events not read"),
         "{}",
         checked.stdout
     );
-    assert_eq!(checked.perf("pool01.contoso.com_events_error"), Some(0));
-    assert_eq!(checked.perf("pool02.contoso.com_events_error"), Some(1));
+    assert_eq!(
+        checked.perf_number("pool01.contoso.com_events_error"),
+        Some(0)
+    );
+    assert_eq!(
+        checked.perf_number("pool02.contoso.com_events_error"),
+        Some(1)
+    );
 
     // A server whose pool cannot be told: every pool gets its events, saying why.
     assert!(sequence
@@ -780,17 +735,6 @@ fn the_events_go_to_the_pool_of_the_server_whose_log_it_is() {
             pool["BackupServiceEvents"]["ComputerPoolError"],
             "Get-CsComputer -Identity fe01.contoso.com: Access is denied."
         );
-    }
-}
-
-impl Checked {
-    /// The perfdata labels, in order.
-    fn labels(&self) -> Vec<String> {
-        let perfdata = self.first_line().split_once(" | ").map_or("", |(_, p)| p);
-        perf_items(perfdata)
-            .into_iter()
-            .map(|(label, _)| label)
-            .collect()
     }
 }
 

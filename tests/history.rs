@@ -401,10 +401,7 @@ fn max_output_keeps_the_same_series_whatever_the_durations_and_events() {
     let labels = |doc: &String| {
         let run = check_json(doc, &["--max-output", "480", "-v"]);
         assert!(run.stdout.len() <= 480, "{}", run.stdout);
-        perf_items(run.perfdata())
-            .into_iter()
-            .map(|(label, _)| label)
-            .collect::<Vec<_>>()
+        run.labels()
     };
     let first = labels(&docs[0]);
     for label in ["backlog_age", "events_error", "events_warning"] {

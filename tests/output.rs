@@ -300,13 +300,6 @@ fn four_pools(broken: Option<&str>) -> String {
     format!("[{}]", pools.join(","))
 }
 
-fn labels(run: &Run) -> Vec<String> {
-    perf_items(run.perfdata())
-        .into_iter()
-        .map(|(label, _)| label)
-        .collect()
-}
-
 #[test]
 fn max_output_keeps_the_same_whole_pools_whatever_the_states() {
     for verbosity in ["-v0", "-v", "-vvv"] {
@@ -335,8 +328,9 @@ fn max_output_keeps_the_same_whole_pools_whatever_the_states() {
             );
         }
         // The same series, whole pools in document order, whatever the states.
-        assert_eq!(labels(&healthy), labels(&broken), "{verbosity}");
-        let kept: Vec<String> = labels(&broken)
+        assert_eq!(healthy.labels(), broken.labels(), "{verbosity}");
+        let kept: Vec<String> = broken
+            .labels()
             .iter()
             .filter(|l| l.ends_with("_modules"))
             .cloned()
@@ -346,7 +340,7 @@ fn max_output_keeps_the_same_whole_pools_whatever_the_states() {
             ["pool01.contoso.com_modules", "pool02.contoso.com_modules"],
             "{verbosity}"
         );
-        assert_eq!(labels(&broken).len(), 2 * 8, "{verbosity}");
+        assert_eq!(broken.labels().len(), 2 * 8, "{verbosity}");
     }
 }
 
@@ -449,7 +443,7 @@ fn max_output_below_one_pools_status_line_and_perfdata_is_refused_with_the_minim
     let aged = regex::Regex::new(r"\bage=\d+s").unwrap();
     let perfdata = |run: &Run| aged.replace(run.perfdata(), "age=Ns").into_owned();
     assert_eq!(perfdata(&at_minimum), perfdata(&full));
-    assert_eq!(labels(&at_minimum).len(), 9);
+    assert_eq!(at_minimum.labels().len(), 9);
     assert!(at_minimum.first_line().starts_with(
         "CSBACKUP CRITICAL - pool01.contoso.com: ConfServices.DataConf export ErrorState"
     ));

@@ -39,6 +39,19 @@ impl Run {
             .map(|(_, v)| v.split(';').next().unwrap_or("").to_owned())
     }
 
+    /// The same value as a number, without its unit (`12s` is 12).
+    pub fn perf_number(&self, label: &str) -> Option<i64> {
+        self.perf(label)?.trim_end_matches('s').parse().ok()
+    }
+
+    /// The perfdata labels, in order.
+    pub fn labels(&self) -> Vec<String> {
+        perf_items(self.perfdata())
+            .into_iter()
+            .map(|(label, _)| label)
+            .collect()
+    }
+
     pub fn assert(&self, code: i32, fragment: &str) -> &Self {
         assert_eq!(
             self.code, code,

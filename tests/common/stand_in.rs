@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+/// The pools the collector tests collect.
+pub const POOL1: &str = "pool01.contoso.com";
+pub const POOL2: &str = "pool02.contoso.com";
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -32,6 +36,27 @@ pub fn stand_in() -> &'static Path {
         assert!(status.success(), "the stand-in PowerShell builds");
         out
     })
+}
+
+/// `check_csbackup collect` for `pools`, run with the stand-in as PowerShell; how it
+/// answers (`CSBACKUP_STAND_IN`, `CSBACKUP_STAND_IN_SEQUENCE`) and where to write are
+/// the caller's to add.
+pub fn collect_command(pools: &[&str]) -> Command {
+    let mut command = Command::new(super::BIN);
+    command.arg("collect");
+    for pool in pools {
+        command.args(["--pool", pool]);
+    }
+    command
+        .arg("--powershell")
+        .arg(stand_in())
+        .env("CSBACKUP_STAND_IN_SCRIPT", script_file());
+    command
+}
+
+/// A status file the collector wrote, as JSON.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).expect("a status file")).expect("JSON")
 }
 
 /// A fresh folder for one test, writable by its owner alone whatever the umask: the
