@@ -8,14 +8,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use common::output_grammar;
+use common::{output_grammar, run_limited, Limited, BIN as BINARY};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_check_csbackup");
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bad-inputs");
 /// A run longer than this is a hang, whatever its input.
 const HANG: Duration = Duration::from_secs(60);
@@ -104,64 +102,10 @@ fn generate(name: &str, dir: &Path) -> PathBuf {
     path
 }
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
 /// Runs the binary, killing it if it hangs.
-fn run(args: &[String], stdin: Option<&Path>) -> Run {
-    let started = Instant::now();
-    let mut child = Command::new(BINARY)
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    if let Some(file) = stdin {
-        let bytes = std::fs::read(file).expect("the stdin document");
-        let mut pipe = child.stdin.take().expect("a stdin pipe");
-        std::thread::spawn(move || {
-            let _ = pipe.write_all(&bytes);
-        });
-    }
-    let mut stdout = child.stdout.take().expect("a stdout pipe");
-    let mut stderr = child.stderr.take().expect("a stderr pipe");
-    let out = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stdout.read_to_end(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stderr.read_to_end(&mut s);
-        s
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for the binary") {
-            break Some(status);
-        }
-        if started.elapsed() > HANG {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let elapsed = started.elapsed();
-    Run {
-        code: status.and_then(|s| s.code()),
-        stdout: String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned(),
-        stderr: String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned(),
-        elapsed,
-    }
+fn run(args: &[String], stdin: Option<&Path>) -> Limited {
+    let stdin = stdin.map(|file| std::fs::read(file).expect("the stdin document"));
+    run_limited(Command::new(BINARY).args(args), stdin, HANG)
 }
 
 fn max_output(args: &[String]) -> Option<usize> {
@@ -188,16 +132,17 @@ fn check(case: &Case, scratch: &Path) -> Result<(), String> {
     args.extend(case.args.iter().cloned());
     let run = run(&args, stdin.as_deref());
     let head: String = run.stdout.chars().take(600).collect();
-    if run.code.is_none() {
+    if run.code().is_none() {
         return Err(format!(
             "no exit code after {:?} (hang or signal)",
             run.elapsed
         ));
     }
-    if run.code != Some(case.exit) {
+    if run.code() != Some(case.exit) {
         return Err(format!(
             "exit {:?}, expected {}: {head}",
-            run.code, case.exit
+            run.code(),
+            case.exit
         ));
     }
     match case.fragment.strip_prefix('!') {
@@ -216,10 +161,10 @@ fn check(case: &Case, scratch: &Path) -> Result<(), String> {
     output_grammar::check_output(&run.stdout, max_output(&case.args))
         .map_err(|e| format!("output breaks the grammar ({e}): {head}"))?;
     let state = output_grammar::state_of(&run.stdout).and_then(output_grammar::exit_code_of);
-    if state != run.code {
+    if state != run.code() {
         return Err(format!(
             "state word and exit code {:?} disagree: {head}",
-            run.code
+            run.code()
         ));
     }
     Ok(())
@@ -284,7 +229,7 @@ fn a_blocking_file_ends_as_unknown_within_the_timeout() {
         .map(|s| s.to_string())
         .collect();
     let run = run(&args, None);
-    assert_eq!(run.code, Some(3), "{}", run.stdout);
+    assert_eq!(run.code(), Some(3), "{}", run.stdout);
     assert_eq!(
         run.stdout,
         "CSBACKUP UNKNOWN - timed out after 1 s while reading the status document \

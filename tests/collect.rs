@@ -6,18 +6,17 @@
 //! and the file system around the status files: links, other accounts' folders and files.
 #![cfg(unix)]
 
-use std::io::Read;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 mod common;
 use common::stand_in::{collect_command, read_json, scratch, script_file, stand_in, POOL1, POOL2};
-use common::BIN;
+use common::{run_limited, BIN};
 
 struct Ran {
     status: ExitStatus,
@@ -33,43 +32,11 @@ impl Ran {
 
 /// Runs a command to its end; a run that takes over a minute is a hang and fails.
 fn run(command: &mut Command) -> Ran {
-    let child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
-    finish(child)
-}
-
-fn finish(mut child: Child) -> Ran {
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let limit = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waits") {
-            break status;
-        }
-        if Instant::now() > limit {
-            let _ = child.kill();
-            panic!("still running after 60 s: a hang");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let ran = run_limited(command, None, Duration::from_secs(60));
     Ran {
-        status,
-        stdout: out.join().expect("stdout read"),
-        stderr: err.join().expect("stderr read"),
+        status: ran.status.expect("still running after 60 s: a hang"),
+        stdout: ran.stdout,
+        stderr: ran.stderr,
     }
 }
 
@@ -588,8 +555,8 @@ fn killed_while_reading_powershell_the_old_file_stays_whole() {
     std::thread::sleep(Duration::from_millis(300));
     let mut child = child;
     child.kill().unwrap();
-    let ran = finish(child);
-    assert_eq!(ran.status.signal(), Some(9));
+    let ended = child.wait_with_output().unwrap();
+    assert_eq!(ended.status.signal(), Some(9));
     assert_eq!(
         std::fs::read(&out).unwrap(),
         before,

@@ -1,9 +1,10 @@
 //! Running the real binary the way a monitoring daemon does, and reading its output.
 #![allow(dead_code)]
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 pub mod output_grammar;
 pub mod packaging;
@@ -98,10 +99,42 @@ pub fn contains_aged(text: &str, fragment: &str) -> bool {
     found
 }
 
-/// Runs the plugin with arguments and optional standard input.
+/// Runs the plugin with arguments and optional standard input; a run still going after a
+/// minute is a hang, and fails.
 pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(BIN)
-        .args(args)
+    let ran = run_limited(
+        Command::new(BIN).args(args),
+        stdin.map(<[u8]>::to_vec),
+        Duration::from_secs(60),
+    );
+    assert!(ran.status.is_some(), "still running after 60 s: a hang");
+    Run {
+        code: ran.code().unwrap_or(-1),
+        stdout: ran.stdout,
+        stderr: ran.stderr,
+    }
+}
+
+/// How a process run by [`run_limited`] ended: its status, none when it was still
+/// running at the limit and was killed (a hang); what it printed; how long it took.
+pub struct Limited {
+    pub status: Option<ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Limited {
+    pub fn code(&self) -> Option<i32> {
+        self.status.and_then(|s| s.code())
+    }
+}
+
+/// Runs `command` to its end with `stdin` (or nothing) on its standard input, reading
+/// what it prints as it comes; one still running after `limit` is killed.
+pub fn run_limited(command: &mut Command, stdin: Option<Vec<u8>>, limit: Duration) -> Limited {
+    let started = Instant::now();
+    let mut child = command
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -110,17 +143,39 @@ pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Run {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the plugin starts");
-    if let Some(input) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin is piped");
-        // The plugin may stop reading early (a refused size); that is not an error here.
-        let _ = pipe.write_all(input);
+        .expect("the program starts");
+    if let Some(bytes) = stdin {
+        let mut pipe = child.stdin.take().expect("a stdin pipe");
+        // The program may stop reading early (a refused size); that is not an error here.
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&bytes);
+        });
     }
-    let out = child.wait_with_output().expect("the plugin ends");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let out = read_all(Box::new(child.stdout.take().expect("a stdout pipe")));
+    let err = read_all(Box::new(child.stderr.take().expect("a stderr pipe")));
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for the program") {
+            break Some(status);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Limited {
+        status,
+        elapsed: started.elapsed(),
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
     }
 }
 
