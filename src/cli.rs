@@ -377,7 +377,7 @@ fn required_and_ignored(cli: &Cli) -> Option<String> {
         let ignored = cli
             .ignore_modules
             .iter()
-            .find(|i| i.eq_ignore_ascii_case(required))?;
+            .find(|i| crate::model::same_module(i, required))?;
         Some(format!(
             "usage: --module {} and --ignore-module {} name the same module: \
              a module cannot be both required and left out (see --help)",

@@ -347,6 +347,12 @@ pub struct Document {
     pub modified: Option<jiff::Timestamp>,
 }
 
+/// Compares two module names (`ConfServices.DataConf`) as the operator means them: letter
+/// case and the spaces around do not matter.
+pub fn same_module(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
 /// Compares two FQDNs the way DNS does: letter case and a trailing dot do not matter.
 pub fn same_fqdn(a: &str, b: &str) -> bool {
     a.trim()

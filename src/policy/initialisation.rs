@@ -11,14 +11,14 @@ use std::borrow::Cow;
 
 use super::status::export_meaning;
 use super::{Lasted, Level, Settings};
-use crate::model::ExportStatus;
+use crate::model::{same_module, ExportStatus};
 
 /// The module whose `NotInitialized` depends on the CMS role alone.
 const CMS_MODULE: &str = "CentralMgmt.CMSMaster";
 
 /// Whether `module` is one whose `NotInitialized` can be stuck.
 pub(super) fn applies_to(module: &str) -> bool {
-    !module.trim().eq_ignore_ascii_case(CMS_MODULE)
+    !same_module(module, CMS_MODULE)
 }
 
 /// The level and reason of a `NotInitialized` that has lasted `lasted`, from the seed's.

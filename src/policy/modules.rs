@@ -2,7 +2,7 @@
 //! that are not modules, no modules at all; and the module counts for perfdata.
 
 use super::{name_list, Counts, Finding, Level, ModuleVerdict, Settings, Subject};
-use crate::model::{clip, DamagedModule, ExportStatus, ImportStatus, Module};
+use crate::model::{clip, same_module, DamagedModule, ExportStatus, ImportStatus, Module};
 
 /// A `--module` the document does not report is CRITICAL.
 pub(super) fn missing_modules(listed: &[Module], settings: &Settings) -> Vec<Finding> {
@@ -10,7 +10,7 @@ pub(super) fn missing_modules(listed: &[Module], settings: &Settings) -> Vec<Fin
     settings
         .required_modules
         .iter()
-        .filter(|required| !present().any(|m| m.eq_ignore_ascii_case(required.trim())))
+        .filter(|required| !present().any(|m| same_module(m, required)))
         .map(|required| {
             Finding::explained(
                 Level::Critical,

@@ -17,7 +17,7 @@ use super::{
     Counts, Finding, Level, ModuleVerdict, Note, PoolVerdict, Settings, StatusVerdict, Subject,
     Timed,
 };
-use crate::model::{clip, Direction, Module, Modules, Pool};
+use crate::model::{clip, same_module, Direction, Module, Modules, Pool};
 
 pub(super) fn evaluate_pool(
     name: String,
@@ -237,7 +237,7 @@ fn evaluate_modules(
         settings
             .ignored_modules
             .iter()
-            .any(|i| i.trim().eq_ignore_ascii_case(&m.name))
+            .any(|i| same_module(i, &m.name))
     };
     if damaged.is_empty() && listed.iter().all(ignored) {
         findings.push(no_modules(if listed.is_empty() {
