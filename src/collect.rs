@@ -405,10 +405,7 @@ fn distinct(pools: &[String]) -> Vec<String> {
 /// Refuses a status file's place when it is not safe (see `folder`), before anything
 /// is asked or written.
 fn check_place(path: &Path) -> Result<(), String> {
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let folder = folder::of(path);
     folder::check(folder, path).map_err(|reason| refusal(path, &reason))?;
     let cannot = |why: String| Err(format!("cannot write {}: {why}", path.display()));
     match std::fs::metadata(folder) {

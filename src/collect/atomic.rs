@@ -49,20 +49,17 @@ pub fn replace(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
             "the path names no file",
         )));
     };
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    folder::check(&folder, path).map_err(WriteError::Unsafe)?;
+    let folder = folder::of(path);
+    folder::check(folder, path).map_err(WriteError::Unsafe)?;
     let (temporary, file) =
-        create_temporary(&folder, (0..NAME_TRIES).map(|_| temporary_name(name)))?;
+        create_temporary(folder, (0..NAME_TRIES).map(|_| temporary_name(name)))?;
     let written = write_synced(file, contents).and_then(|()| rename_over(&temporary, path));
     if written.is_err() {
         let _ = fs::remove_file(&temporary);
     }
     written?;
-    sync_folder(&folder);
-    remove_stale(&folder, name);
+    sync_folder(folder);
+    remove_stale(folder, name);
     Ok(())
 }
 

@@ -18,8 +18,17 @@ use std::fs::{self, Metadata};
 use std::io;
 use std::path::Path;
 
+/// The folder a status file is written in: its parent, `.` for a bare name.
+pub fn of(file: &Path) -> &Path {
+    match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
 /// Checks `folder` and the status file `file` in it; `Err` says what is wrong and what
-/// to do. A folder that does not exist is left to the write, whose error says so.
+/// to do. A folder that does not exist passes: the collector says so before it asks
+/// PowerShell anything, and a write there fails.
 pub fn check(folder: &Path, file: &Path) -> Result<(), String> {
     let shown = folder.display();
     match fs::symlink_metadata(folder) {
