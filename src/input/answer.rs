@@ -147,6 +147,11 @@ impl Answer {
     /// and the warnings, with `PoolFqdn` the pool as asked.
     pub fn pool_object(&self, pool: &str) -> Option<Map<String, Value>> {
         let entry = self.pools.iter().find(|e| same_fqdn(&e.pool, pool))?;
+        Some(self.object_of(entry, pool))
+    }
+
+    /// The status object of one entry, named `pool`.
+    fn object_of(&self, entry: &PoolEntry, pool: &str) -> Map<String, Value> {
         let mut object = match &entry.results {
             Ok(results) => results::pool_object(pool, results),
             Err(error) => results::failed(pool, error),
@@ -159,15 +164,15 @@ impl Answer {
         if !warnings.is_empty() {
             object.insert("Warnings".into(), warnings.into());
         }
-        Some(object)
+        object
     }
 
     /// Every pool's status object, with the envelope of a file the script wrote itself.
     pub fn pool_objects(&self) -> Vec<Map<String, Value>> {
         self.pools
             .iter()
-            .filter_map(|entry| self.pool_object(&entry.pool))
-            .map(|mut object| {
+            .map(|entry| {
+                let mut object = self.object_of(entry, &entry.pool);
                 object.extend(self.envelope.clone());
                 object
             })
@@ -298,6 +303,22 @@ mod tests {
         assert_eq!(denied["Error"], json!("Access is denied."));
         assert_eq!(denied["ActiveMasterFqdn"], json!("pool01.contoso.com"));
         assert!(read.pool_object("other.contoso.com").is_none());
+    }
+
+    #[test]
+    fn every_entry_of_a_written_answer_is_its_own_object() {
+        // The same pool twice, as a hand-run script given both spellings may write it:
+        // each entry's own results, never the first one's twice.
+        let read = Answer::parse(answer(json!([
+            {"Pool": "a.contoso.com", "Results": [{"BackupModules": [{"Identity": "A"}]}]},
+            {"Pool": "A.contoso.com.", "Error": "Access is denied."}
+        ])))
+        .unwrap();
+        let objects = read.pool_objects();
+        assert_eq!(objects.len(), 2);
+        assert_eq!(objects[0]["BackupModules"], json!([{"Identity": "A"}]));
+        assert_eq!(objects[1]["Error"], "Access is denied.");
+        assert_eq!(objects[1]["PoolFqdn"], "A.contoso.com.");
     }
 
     #[test]
