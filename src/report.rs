@@ -35,14 +35,19 @@ pub fn unknown_within(message: &str, options: &Options) -> String {
     let output = unknown(message);
     match options.max_output {
         Some(max) if output.len() > max => {
-            let mut cut = max.saturating_sub("...\n".len());
-            while !output.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            format!("{}...\n", &output[..cut])
+            format!("{}...\n", cut(&output, max.saturating_sub("...\n".len())))
         }
         _ => output,
     }
+}
+
+/// The longest start of `text` of at most `max` bytes that ends between characters.
+fn cut(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// The whole plugin output for an evaluation, and the state to exit with.

@@ -16,7 +16,7 @@
 //! below what one pool needs is refused with the minimum ([`fit`] returns it), since no
 //! output within it could keep these promises.
 
-use super::{assemble, clean, first_line, head, perf_len, Level, PoolPerf, Summary};
+use super::{assemble, clean, cut, first_line, head, perf_len, Level, PoolPerf, Summary};
 
 /// The first line's room for `CSBACKUP <STATE> - ` at its longest (CRITICAL).
 const STATE_ROOM: usize = "CSBACKUP CRITICAL - ".len();
@@ -196,11 +196,7 @@ fn last_resort(
     let taken =
         head(state).len() + perf_len(perfdata) + 1 + marker.as_ref().map_or(0, |m| m.len() + 1);
     let room = max.saturating_sub(taken + "...".len());
-    let mut cut = room.min(summary.core.len());
-    while !summary.core.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let core = format!("{}...", &summary.core[..cut]);
+    let core = format!("{}...", cut(&summary.core, room));
     let text = assemble(state, &core, perfdata, &[], marker);
     if text.len() <= max {
         return text;
