@@ -15,6 +15,15 @@ fail() {
     [[ -z ${2-} ]] || printf '%s\n' "$2" | sed 's/^/    /'
 }
 
+# same NAME RC_A OUT_A RC_B OUT_B: one case passes when both runs agree.
+same() {
+    if [[ $2 == "$4" && $3 == "$5" ]]; then
+        pass
+    else
+        fail "$1: exit $2 and exit $4" "$(diff <(echo "$3") <(echo "$5") || true)"
+    fi
+}
+
 # Ages move on between two runs: compare them as words, not numbers.
 # normalize [PATH [NAME]]: also writes PATH as NAME (default <file>).
 normalize() {

@@ -51,15 +51,6 @@ arm=$root/target/aarch64-unknown-linux-musl/release/check_csbackup
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# same NAME RC_A OUT_A RC_B OUT_B: one case passes when both runs agree.
-same() {
-    if [[ $2 == "$4" && $3 == "$5" ]]; then
-        pass
-    else
-        fail "$1: exit $2 and exit $4" "$(diff <(echo "$3") <(echo "$5") || true)"
-    fi
-}
-
 # --- statically linked, and small --------------------------------------------------------
 say "statically linked, under $max_size bytes"
 for bin in "$x86" "$arm"; do

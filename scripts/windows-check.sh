@@ -76,13 +76,8 @@ run_both() {
     win=$("$wine" "$exe" -f "$windows_path" "$@" 2>/dev/null)
     win_rc=$?
     set -e
-    lin=$(normalize "$unix_path" <<<"$lin")
-    win=$(normalize "${windows_path//\\/\\\\}" <<<"$win")
-    if [[ $lin_rc == "$win_rc" && $lin == "$win" ]]; then
-        pass
-    else
-        fail "$name: Linux exit $lin_rc, Windows exit $win_rc" "$(diff <(echo "$lin") <(echo "$win") || true)"
-    fi
+    same "$name (Linux, Windows)" "$lin_rc" "$(normalize "$unix_path" <<<"$lin")" \
+        "$win_rc" "$(normalize "${windows_path//\\/\\\\}" <<<"$win")"
 }
 
 say "the example documents, Linux and Windows side by side"
@@ -104,11 +99,8 @@ lin_rc=$?
 win=$("$wine" "$exe" -f - -v <examples/pool02-utf16le.json 2>/dev/null)
 win_rc=$?
 set -e
-if [[ $lin_rc == "$win_rc" && "$(normalize <<<"$lin")" == "$(normalize <<<"$win")" ]]; then
-    pass
-else
-    fail "standard input: Linux exit $lin_rc, Windows exit $win_rc" "$lin"$'\n'"$win"
-fi
+same "standard input (Linux, Windows)" "$lin_rc" "$(normalize <<<"$lin")" \
+    "$win_rc" "$(normalize <<<"$win")"
 
 # --- the collector on Windows ----------------------------------------------------------
 say "collect and --live with a Windows stand-in PowerShell"
