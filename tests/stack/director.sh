@@ -43,8 +43,8 @@ trap cleanup EXIT
 plugin_and_documents
 
 step "private PostgreSQL ($("$PG_BIN/postgres" --version)) on a unix socket in $PGRUN"
-PG_PASSWORD="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
-DB_PASSWORD="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+PG_PASSWORD="$(random_secret)"
+DB_PASSWORD="$(random_secret)"
 mkdir -p "$PGDATA" "$PGRUN"
 printf '%s\n' "$PG_PASSWORD" >"$PGRUN/superuser-password"
 chown postgres:postgres "$PGDATA" "$PGRUN" "$PGRUN/superuser-password"
@@ -183,26 +183,23 @@ doc_session() {
 doc_output() {
     doc_session "$1" | tail -n +2
 }
-# Runs a command the document shows, as shown (the installed basket's path is this
-# tree's), and prints what it printed.
-run_doc_command() {
-    local command out rc=0
-    command="$(doc_session "$1" | head -n 1 | sed "s#/usr/share/doc/check-csbackup/icinga2/director-basket.json#$BASKET#")"
-    out="$(bash -c "$command" 2>&1)" || rc=$?
+# Runs a command the document shows, and prints what it printed.
+run_shown() {
+    local out rc=0
+    out="$(bash -c "$1" 2>&1)" || rc=$?
     [ "$rc" = 0 ] || fail "the document's command failed (exit $rc):
-$command
+$1
 $out"
     printf '%s\n' "$out"
 }
-# Runs the command of a block to copy, as shown, and prints what it printed.
+# Runs the command of a session the document shows, as shown (the installed basket's
+# path is this tree's).
+run_doc_command() {
+    run_shown "$(doc_session "$1" | head -n 1 | sed "s#/usr/share/doc/check-csbackup/icinga2/director-basket.json#$BASKET#")"
+}
+# Runs the command of a block to copy, as shown.
 run_doc_block() {
-    local command out rc=0
-    command="$(doc_block "$1")"
-    out="$(bash -c "$command" 2>&1)" || rc=$?
-    [ "$rc" = 0 ] || fail "the document's command failed (exit $rc):
-$command
-$out"
-    printf '%s\n' "$out"
+    run_shown "$(doc_block "$1")"
 }
 
 step "icingacli director basket restore < .../director-basket.json, as the document shows"
@@ -357,7 +354,7 @@ while IFS= read -r service; do
     name="$(jq -r '.name' <<<"$service")"
     [ -n "${EXPECTED[$name]+x}" ] || fail "unexpected service $name"
     read -ra args <<<"$(tr -s ' \n' ' ' <<<"${EXPECTED[$name]}")"
-    ran="$(jq -r '.attrs.last_check_result.command | if type == "array" then .[] else . end' <<<"$service" | canonical_args)"
+    ran="$(command_ran <<<"$service")"
     wanted="$(printf '%s\n' "$BIN" "${args[@]}" | canonical_args)"
     [ "$ran" = "$wanted" ] || fail "$name: Icinga ran Director's CheckCommand as
 $ran

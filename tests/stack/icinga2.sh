@@ -232,7 +232,7 @@ while IFS= read -r service; do
     [ -n "${EXPECTED[$key]+x}" ] || fail "unexpected service $key"
 
     # The command line Icinga ran.
-    ran="$(jq -r '.attrs.last_check_result.command | if type == "array" then .[] else . end' <<<"$service" | canonical_args)"
+    ran="$(command_ran <<<"$service")"
     expected="$(canonical_args <<<"$BIN
 ${EXPECTED[$key]}")"
     [ "$ran" = "$expected" ] || fail "$key: Icinga ran

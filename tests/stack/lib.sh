@@ -70,6 +70,11 @@ plugin_and_documents() {
     write_fixtures "$D" "+240 seconds"
 }
 
+# A password for a daemon that lives as long as the test: 24 letters and digits.
+random_secret() {
+    head -c 18 /dev/urandom | base64 | tr -d '/+='
+}
+
 # A private folder, readable by the daemons' users, removed at exit.
 private_dir() {
     local dir
@@ -119,6 +124,12 @@ canonical_args() {
         printf '%s\n' "$program"
         sort
     }
+}
+
+# The command line Icinga 2 ran for the service object (REST API JSON) on standard
+# input, as canonical_args writes it.
+command_ran() {
+    jq -r '.attrs.last_check_result.command | if type == "array" then .[] else . end' | canonical_args
 }
 
 # The documents the stacks are tested on, in "$1": one per state the plugin reports.
@@ -203,7 +214,7 @@ icinga2_node() {
     ICINGA2_NODE="$2"
     ICINGA2_PORT="$(free_port)"
     ICINGA2_API_USER="csbackup-test"
-    ICINGA2_API_PASSWORD="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+    ICINGA2_API_PASSWORD="$(random_secret)"
     ICINGA2_PID=""
     local dir
     for dir in data data/certs log cache spool run etc; do mkdir -p "$ICINGA2_ROOT/$dir"; done
