@@ -1009,3 +1009,32 @@ fn the_script_alone_replaces_each_file_in_one_step() {
         ],
     );
 }
+
+#[test]
+fn the_script_names_each_lookup_as_the_collector_reads_it() {
+    let script = read(COLLECT);
+    // A lookup's objects under its name, or why it failed under the name and `Error`.
+    let set = function_body(&script, "Set-Gathered");
+    assert!(set
+        .contains("if ($null -ne $Gathered.Error) { $Table[\"${Key}Error\"] = $Gathered.Error }"));
+    assert!(set.contains(
+        "else { $Table[$Key] = @(foreach ($o in $Gathered.Output) { ConvertTo-PlainValue $o }) }"
+    ));
+    let cms = function_body(&script, "Get-CmsAnswer");
+    assert_in_order(
+        cms,
+        &[
+            "Set-Gathered $lookup 'GetCsPool' $pool",
+            "Set-Gathered $lookup 'GetCsComputer' $computer",
+        ],
+    );
+    assert!(function_body(&script, "Get-EventsAnswer")
+        .contains("Set-Gathered $answer 'GetCsComputer' $lookup"));
+    let master = read("src/input/answer/master.rs");
+    let events = read("src/input/answer/events.rs");
+    for name in ["GetCsPool", "GetCsComputer"] {
+        assert!(master.contains(&format!("\"{name}\"")), "{name}");
+        assert!(master.contains(&format!("\"{name}Error\"")), "{name}Error");
+    }
+    assert!(events.contains("\"GetCsComputer\"") && events.contains("\"GetCsComputerError\""));
+}

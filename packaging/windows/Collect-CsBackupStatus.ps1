@@ -189,6 +189,14 @@ function Add-Text {
     foreach ($text in $Texts) { $List.Add("$text") }
 }
 
+# Puts what a gathering found into $Table: its objects, plain, as $Key; or why it failed
+# as ${Key}Error.
+function Set-Gathered {
+    param($Table, [string] $Key, $Gathered)
+    if ($null -ne $Gathered.Error) { $Table["${Key}Error"] = $Gathered.Error }
+    else { $Table[$Key] = @(foreach ($o in $Gathered.Output) { ConvertTo-PlainValue $o }) }
+}
+
 # Loads the SkypeForBusiness module, else Lync's (Lync Server 2013); returns the
 # warnings, or throws saying why neither loads.
 function Import-CsModule {
@@ -216,12 +224,10 @@ function Get-CmsAnswer {
     $lookup = [ordered]@{ Name = $name }
     $pool = Invoke-Gathering { Get-CsPool -Identity $name -ErrorAction Stop }
     Add-Text $Warnings $pool.Warnings
-    if ($null -ne $pool.Error) { $lookup['GetCsPoolError'] = $pool.Error }
-    else { $lookup['GetCsPool'] = @(foreach ($o in $pool.Output) { ConvertTo-PlainValue $o }) }
+    Set-Gathered $lookup 'GetCsPool' $pool
     $computer = Invoke-Gathering { Get-CsComputer -Identity $name -ErrorAction Stop }
     Add-Text $Warnings $computer.Warnings
-    if ($null -ne $computer.Error) { $lookup['GetCsComputerError'] = $computer.Error }
-    else { $lookup['GetCsComputer'] = @(foreach ($o in $computer.Output) { ConvertTo-PlainValue $o }) }
+    Set-Gathered $lookup 'GetCsComputer' $computer
     $answer['MasterLookup'] = $lookup
     return $answer
 }
@@ -274,8 +280,7 @@ function Get-EventsAnswer {
     try { $name = [Net.Dns]::GetHostEntry($name).HostName } catch { }
     $answer = [ordered]@{ LogName = "$env:CSBACKUP_EVENT_LOG"; Source = "$env:CSBACKUP_EVENT_SOURCE"; Since = $since; Until = $until.ToString($TimeFormat, $culture); Computer = $name }
     $lookup = Invoke-Gathering { Get-CsComputer -Identity $name -ErrorAction Stop }
-    if ($null -ne $lookup.Error) { $answer['GetCsComputerError'] = $lookup.Error }
-    else { $answer['GetCsComputer'] = @(foreach ($o in $lookup.Output) { ConvertTo-PlainValue $o }) }
+    Set-Gathered $answer 'GetCsComputer' $lookup
     $start = [DateTime]::ParseExact($since, $TimeFormat, $culture, [Globalization.DateTimeStyles] 'AssumeUniversal, AdjustToUniversal')
     $window = @{ LogName = $answer.LogName; Source = $answer.Source; Start = $start; End = $until }
     $answer['Errors'] = Get-EventReading $window 1, 2
