@@ -440,11 +440,7 @@ fn on_error_sets_the_level_of_the_error_and_no_other() {
 
 #[test]
 fn a_module_both_required_and_left_out_is_a_usage_error() {
-    let doc = status_json(
-        Some(P),
-        &[("ConfServices.DataConf", "ErrorState", "NormalState")],
-        "",
-    );
+    let doc = module("ErrorState", "NormalState");
     let run = check_json(
         &doc,
         &[
